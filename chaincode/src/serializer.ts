@@ -1,0 +1,63 @@
+import { invalidArgument } from './contract-error';
+
+/**
+ * The one serializer of the chaincode: JSON with object keys sorted recursively and undefined
+ * properties left out. Every state write, event payload and return value goes through it, so
+ * every endorsing peer produces byte-identical read/write sets and responses.
+ *
+ * Non-finite numbers, bigints, functions, symbols and binary values are refused rather than
+ * silently turned into something else.
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value, '$');
+}
+
+/** canonicalJson as UTF-8 bytes (what putState, setEvent and the transaction result carry). */
+export function canonicalBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalJson(value), 'utf8');
+}
+
+/** Parses JSON from a transaction argument, naming the argument when it is not JSON. */
+export function parseJsonArgument(text: string, argumentName: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw invalidArgument(`${argumentName} is not valid JSON`);
+  }
+}
+
+function encode(value: unknown, path: string): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path} is not a finite number`);
+      // JSON.stringify gives the shortest round-tripping form (ECMAScript Number::toString), and -0 as 0.
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`canonicalJson: ${path} has unsupported type ${typeof value}`);
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    throw new TypeError(`canonicalJson: ${path} is binary; encode it as hex or base64 first`);
+  }
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown, index) => {
+      if (item === undefined) throw new TypeError(`canonicalJson: ${path}[${index}] is undefined`);
+      return encode(item, `${path}[${index}]`);
+    });
+    return `[${items.join(',')}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    parts.push(`${JSON.stringify(key)}:${encode(item, `${path}.${key}`)}`);
+  }
+  return `{${parts.join(',')}}`;
+}

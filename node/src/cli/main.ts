@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { buildApp, decodeResult } from '../api/app';
+import { keyFromDisplay, keyHistory, keyToDisplay } from '../audit/key-history';
+import { verifyBlockfile } from '../audit';
+import { loadNodeConfig } from '../config/node-config';
+import { GncError, asError } from '../errors';
+import { initNodeHome, openNodeHome, userIdentity, type NodeHome } from '../home/node-home';
+import type { TransactionRequest } from '../ledger';
+import { progressReporter } from './progress';
+
+/**
+ * `gnc`: the node's command line. Every command takes --data <dir> (default ./data). Errors
+ * print their code and what to do, and exit 1; usage errors exit 2.
+ */
+
+const program = new Command('gnc')
+  .description('gnc-node: cross-border customs data exchange with a permissioned ledger')
+  .option('--data <dir>', 'the node data folder', 'data')
+  .showHelpAfterError();
+
+const dataDir = () => path.resolve(program.opts<{ data: string }>().data);
+
+async function withHome<T>(action: (home: NodeHome) => Promise<T>): Promise<T> {
+  const home = await openNodeHome(dataDir(), { onRecovery: (message) => console.error(message) });
+  try {
+    return await action(home);
+  } finally {
+    await home.close();
+  }
+}
+
+function parseTransaction(value: string): { contract: string; name: string } {
+  const match = /^([A-Z][A-Za-z]*):([A-Z][A-Za-z]*)$/.exec(value);
+  if (!match?.[1] || !match[2]) {
+    throw new InvalidArgumentError(`'${value}' is not Contract:Transaction, e.g. Declaration:Lodge`);
+  }
+  return { contract: match[1], name: match[2] };
+}
+
+async function readTransient(entries: string[]): Promise<Record<string, Uint8Array>> {
+  const transient: Record<string, Uint8Array> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`--transient ${entry}: expected key=value or key=@file`);
+    const value = entry.slice(at + 1);
+    transient[entry.slice(0, at)] = value.startsWith('@') ? await readFile(value.slice(1)) : Buffer.from(value, 'utf8');
+  }
+  return transient;
+}
+
+program
+  .command('init')
+  .description('create the data folder: CA, node identity, local users (single-window, officer, auditor), config')
+  .option('--msp-id <id>', 'MSP id of this administration', 'CustomsAMSP')
+  .option('--organization <name>', 'organisation name in certificates', 'Customs Administration A')
+  .option('--force', 'replace existing identities and config (the ledger is kept)', false)
+  .action(async (options: { mspId: string; organization: string; force: boolean }) => {
+    const { created } = await initNodeHome(dataDir(), options);
+    for (const item of created) console.log(`created ${path.relative(process.cwd(), item) || item}`);
+    console.log(`next: gnc start --data ${path.relative(process.cwd(), dataDir()) || '.'}`);
+  });
+
+program
+  .command('start')
+  .description('run the node on its configured ledger (embedded by default) with its HTTP API')
+  .option('--port <port>', 'override the API port', (v) => Number.parseInt(v, 10))
+  .option('--init-if-missing', 'run gnc init first when the data folder has no config', false)
+  .action(async (options: { port?: number; initIfMissing: boolean }) => {
+    if (options.initIfMissing) {
+      try {
+        await loadNodeConfig(dataDir());
+      } catch {
+        console.log(`no configuration in ${dataDir()}; initialising it`);
+        await initNodeHome(dataDir(), { mspId: 'CustomsAMSP', organization: 'Customs Administration A' });
+      }
+    }
+    const home = await openNodeHome(dataDir(), { onRecovery: (message) => console.error(message) });
+    const app = buildApp({ home, logger: false });
+    const port = options.port ?? home.config.api.port;
+    const address = await app.listen({ host: home.config.api.host, port });
+    console.log(
+      `gnc-node ${home.config.node.mspId} on channel '${home.config.ledger.channelId}' (${home.ledger.kind} ledger, height ${await home.ledger.client(home.nodeIdentity).height()})`,
+    );
+    console.log(`API listening on ${address}  (GET ${address}/healthz)`);
+    console.log(`try: npx gnc --data ${path.relative(process.cwd(), dataDir()) || '.'} ledger keys   (in another terminal, after stopping this node: the ledger has one owner)`);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: stopping`);
+      await app.close();
+      await home.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+const ledger = program.command('ledger').description('submit and query transactions, list record keys');
+
+for (const [command, submit] of [
+  ['submit', true],
+  ['query', false],
+] as const) {
+  ledger
+    .command(`${command} <transaction> [args...]`)
+    .description(
+      submit
+        ? 'endorse, order and commit a transaction, e.g. Declaration:Lodge \'{"id":...}\''
+        : 'evaluate a transaction function without ordering it, e.g. Declaration:Get DEC-1',
+    )
+    .option('--as <role>', 'local user to act as (single-window, officer, auditor)', 'officer')
+    .option('--transient <key=value|key=@file...>', 'transient data (private inputs, never in a block)', [])
+    .action(async (transaction: string, args: string[], options: { as: string; transient: string[] }) => {
+      const request: TransactionRequest = {
+        ...parseTransaction(transaction),
+        args,
+        transient: await readTransient(options.transient),
+      };
+      await withHome(async (home) => {
+        const client = home.ledger.client(userIdentity(home, options.as));
+        if (submit) {
+          const result = await client.submit(request);
+          console.log(
+            JSON.stringify(
+              { txId: result.txId, blockNumber: Number(result.blockNumber), result: decodeResult(result.result) },
+              null,
+              2,
+            ),
+          );
+        } else {
+          console.log(JSON.stringify(decodeResult(await client.evaluate(request)), null, 2));
+        }
+      });
+    });
+}
+
+ledger
+  .command('keys')
+  .description('list record keys in the world state (composite keys shown as type/attr/...)')
+  .option('--prefix <prefix>', 'only keys starting with this (e.g. declaration/)')
+  .action(async (options: { prefix?: string }) => {
+    await withHome(async (home) => {
+      const embedded = home.ledger.embedded;
+      if (!embedded) throw new GncError('GNC_UNSUPPORTED', `key listing needs the embedded ledger, not ${home.ledger.kind}`);
+      const prefix = options.prefix ? keyFromDisplay(options.prefix).replace(/\u0000$/, '') : '';
+      for await (const entry of embedded.stateStore.entries(home.config.ledger.chaincodeName, prefix)) {
+        console.log(keyToDisplay(entry.key));
+      }
+    });
+  });
+
+const audit = program.command('audit').description('verify the ledger and read record histories');
+
+audit
+  .command('history <key>')
+  .description('every version of a record: transaction, block, time, who (key as type/attr, e.g. declaration/DEC-1)')
+  .action(async (key: string) => {
+    await withHome(async (home) => {
+      const embedded = home.ledger.embedded;
+      if (!embedded) throw new GncError('GNC_UNSUPPORTED', `history needs the embedded ledger, not ${home.ledger.kind}`);
+      const history = await keyHistory(embedded, home.config.ledger.chaincodeName, keyFromDisplay(key));
+      if (history.length === 0) {
+        throw new GncError('GNC_KEY_NOT_FOUND', `no history for key '${key}'; list keys with: gnc ledger keys`, {
+          httpStatus: 404,
+        });
+      }
+      console.log(JSON.stringify({ key, history }, null, 2));
+    });
+  });
+
+audit
+  .command('verify')
+  .description("check the header hash chain and every block's data hash; exit 1 naming faulty blocks")
+  .option('--blockfile <path>', "a Fabric blockfile or a peer's chains/chains/<channel> folder (default: this node's ledger)")
+  .option('--report <file>', 'write the JSON report here')
+  .action(async (options: { blockfile?: string; report?: string }) => {
+    let target = options.blockfile;
+    if (!target) {
+      const config = await loadNodeConfig(dataDir());
+      target = path.join(dataDir(), config.ledger.directory, 'chains', 'chains', config.ledger.channelId);
+    }
+    const progress = progressReporter('blocks');
+    const report = await verifyBlockfile(target, { onProgress: (p) => progress.update(p.blocks) });
+    progress.done();
+    if (options.report) await writeFile(options.report, JSON.stringify(report, null, 2) + '\n');
+    if (report.intact) {
+      console.log(`intact: ${report.blocksChecked} blocks (${report.firstBlock ?? '-'}..${report.lastBlock ?? '-'}) in ${target}`);
+    } else {
+      for (const fault of report.faults) console.log(`block ${fault.blockNum}: ${fault.errors.join('; ')}`);
+      console.log(`NOT intact: ${report.faults.length} faulty block(s) of ${report.blocksChecked} in ${target}`);
+      process.exitCode = 1;
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const err = asError(error);
+  if (err instanceof GncError) {
+    console.error(`error ${err.code}: ${err.message}`);
+  } else {
+    console.error(`error: ${err.message}`);
+    if (process.env.GNC_DEBUG) console.error(err.stack);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,104 @@
+import { KeyObject, X509Certificate, createPrivateKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { asError } from '../errors';
+import { P256_HALF_N, p1363ToLowSDer, parseEcdsaSignature } from './der';
+import { IdentityInvalidError } from './identity-errors';
+import { assertP256KeyPair, isP256PublicKey } from './keys';
+import type { SigningIdentity } from './signing-identity';
+
+/** What {@link createSigningIdentity} needs: the MSP, the certificate and its private key (PEM). */
+export interface SigningIdentityOptions {
+  readonly mspId: string;
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+}
+
+/**
+ * Builds a SigningIdentity that signs ECDSA P-256 over SHA-256 with low-S DER output, as Fabric
+ * requires. The key is parsed once here, so signing costs only the ECDSA operation. Throws
+ * IdentityInvalidError if the key is not P-256 or does not belong to the certificate.
+ */
+export function createSigningIdentity(opts: SigningIdentityOptions): SigningIdentity {
+  if (typeof opts.mspId !== 'string' || opts.mspId === '')
+    throw new IdentityInvalidError('mspId must be a non-empty string');
+  let cert: X509Certificate;
+  let key: KeyObject;
+  try {
+    cert = new X509Certificate(opts.certificatePem);
+    key = createPrivateKey(opts.privateKeyPem);
+  } catch (err) {
+    throw new IdentityInvalidError(
+      `cannot parse the certificate or private key of ${opts.mspId}: ${asError(err).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  assertP256KeyPair(cert, key, opts.mspId);
+  const { mspId, certificatePem } = opts;
+  return Object.freeze({
+    mspId,
+    certificatePem,
+    sign(message: Uint8Array): Uint8Array {
+      // P1363 gives fixed-size r || s, which is simpler to normalise than re-parsing DER.
+      return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
+    },
+  });
+}
+
+// Verification sees the same few creators over and over; parsing a PEM costs more than the
+// ECDSA verify itself, so public keys are kept by PEM. Bounded so that a flood of distinct
+// certificates cannot grow memory without limit.
+const KEY_CACHE_LIMIT = 1024;
+const keyCache = new Map<string, KeyObject>();
+
+function publicKeyOf(certificatePem: string): KeyObject | undefined {
+  const cached = keyCache.get(certificatePem);
+  if (cached) {
+    // Re-insert so the Map's insertion order approximates recency of use.
+    keyCache.delete(certificatePem);
+    keyCache.set(certificatePem, cached);
+    return cached;
+  }
+  let key: KeyObject;
+  try {
+    key = new X509Certificate(certificatePem).publicKey;
+  } catch {
+    return undefined;
+  }
+  if (!isP256PublicKey(key)) return undefined;
+  if (keyCache.size >= KEY_CACHE_LIMIT) {
+    const oldest = keyCache.keys().next();
+    if (!oldest.done) keyCache.delete(oldest.value);
+  }
+  keyCache.set(certificatePem, key);
+  return key;
+}
+
+/**
+ * Verifies a DER ECDSA P-256 / SHA-256 signature over `message` with the key of a PEM certificate
+ * (or a public KeyObject). Returns false, never throws, for anything that is not a strictly
+ * encoded low-S signature by that key: Fabric rejects high-S signatures, so accepting one here
+ * would let through messages the ledger will refuse. Does not check the certificate's issuer or
+ * validity: that is the MSP verifier's job.
+ */
+export function verifySignature(
+  certificatePemOrKeyObject: string | KeyObject,
+  message: Uint8Array,
+  derSignature: Uint8Array,
+): boolean {
+  try {
+    const sig = parseEcdsaSignature(derSignature);
+    if (!sig || sig.s > P256_HALF_N) return false;
+    const key =
+      typeof certificatePemOrKeyObject === 'string'
+        ? publicKeyOf(certificatePemOrKeyObject)
+        : isP256PublicKey(certificatePemOrKeyObject)
+          ? certificatePemOrKeyObject
+          : undefined;
+    if (!key) return false;
+    return cryptoVerify('sha256', message, { key, dsaEncoding: 'der' }, derSignature);
+  } catch {
+    // Inputs of the wrong type from untyped callers end up here; "not verified" is the safe answer.
+    return false;
+  }
+}

@@ -1,0 +1,238 @@
+import { ClassicLevel } from 'classic-level';
+import type { RangeResult, StateReader, Version, VersionedValue } from './tx-simulator';
+import { sha256 } from './tx-simulator';
+
+/**
+ * The embedded ledger's LevelDB: world state, private data and its hashes, key history, the
+ * transaction and block indexes, and the savepoint (the last block whose effects are in here).
+ * The blockfile is the source of truth; everything here can be rebuilt from it (plus the
+ * private data staged before each block, since private values never enter a block).
+ *
+ * Key layout (one prefix byte each):
+ *   s<ns>\0<key>            -> version(12) | value                 public state
+ *   p<collection>\0<key>    -> version(12) | value                 private data
+ *   h<collection>\0<sha256(key)> -> version(12) | sha256(value)    private data hashes
+ *   y<ns>\0<len32><key><block8><tx4> -> KeyModification bytes     history
+ *   t<txId>                 -> block8 | tx4 | validationCode1      transaction index
+ *   b<block8>               -> file4 | offset8 | length4           block locations
+ *   q<block8><tx4>          -> TxPvtReadWriteSet bytes             private data staged for a block
+ *   m savepoint             -> block8 | headerHash32
+ */
+
+type Key = Buffer;
+export type BatchOp = { type: 'put'; key: Key; value: Buffer } | { type: 'del'; key: Key };
+
+const SEP = Buffer.from([0]);
+
+export interface Savepoint {
+  block: number;
+  headerHash: Buffer;
+}
+
+export interface TxLocation {
+  block: number;
+  tx: number;
+  validationCode: number;
+}
+
+export interface BlockLocation {
+  file: number;
+  offset: number;
+  length: number;
+}
+
+export class StateStore implements StateReader {
+  private constructor(private readonly db: ClassicLevel<Buffer, Buffer>) {}
+
+  static async open(location: string): Promise<StateStore> {
+    const db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    return new StateStore(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  // ---- keys -------------------------------------------------------------------------------
+
+  static stateKey(namespace: string, key: string): Key {
+    return Buffer.concat([Buffer.from('s' + namespace, 'utf8'), SEP, Buffer.from(key, 'utf8')]);
+  }
+  static privateKey(collection: string, key: string): Key {
+    return Buffer.concat([Buffer.from('p' + collection, 'utf8'), SEP, Buffer.from(key, 'utf8')]);
+  }
+  static privateHashKey(collection: string, keyHash: Uint8Array): Key {
+    return Buffer.concat([Buffer.from('h' + collection, 'utf8'), SEP, keyHash]);
+  }
+  static historyPrefix(namespace: string, key: string): Key {
+    const keyBytes = Buffer.from(key, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(keyBytes.length);
+    return Buffer.concat([Buffer.from('y' + namespace, 'utf8'), SEP, len, keyBytes]);
+  }
+  static historyKey(namespace: string, key: string, version: Version): Key {
+    return Buffer.concat([StateStore.historyPrefix(namespace, key), encodeVersion(version)]);
+  }
+  static txKey(txId: string): Key {
+    return Buffer.from('t' + txId, 'utf8');
+  }
+  static blockKey(block: number): Key {
+    const key = Buffer.alloc(9);
+    key.write('b', 0);
+    key.writeBigUInt64BE(BigInt(block), 1);
+    return key;
+  }
+  static pendingPrivateKey(block: number, tx: number): Key {
+    const key = Buffer.alloc(13);
+    key.write('q', 0);
+    key.writeBigUInt64BE(BigInt(block), 1);
+    key.writeUInt32BE(tx, 9);
+    return key;
+  }
+  static readonly savepointKey: Key = Buffer.from('msavepoint', 'utf8');
+
+  // ---- StateReader ------------------------------------------------------------------------
+
+  async getState(namespace: string, key: string): Promise<VersionedValue | undefined> {
+    return decodeVersioned(await this.db.get(StateStore.stateKey(namespace, key)));
+  }
+
+  async getPrivateData(collection: string, key: string): Promise<VersionedValue | undefined> {
+    return decodeVersioned(await this.db.get(StateStore.privateKey(collection, key)));
+  }
+
+  async getPrivateDataHash(collection: string, key: string) {
+    const found = decodeVersioned(
+      await this.db.get(StateStore.privateHashKey(collection, sha256(Buffer.from(key, 'utf8')))),
+    );
+    return found ? { valueHash: found.value, version: found.version } : undefined;
+  }
+
+  async getRange(namespace: string, start: string, end: string, limit: number): Promise<RangeResult[]> {
+    const prefix = Buffer.concat([Buffer.from('s' + namespace, 'utf8'), SEP]);
+    const gte = Buffer.concat([prefix, Buffer.from(start, 'utf8')]);
+    const lt = end ? Buffer.concat([prefix, Buffer.from(end, 'utf8')]) : Buffer.from('s' + namespace + '\u0001', 'utf8');
+    const rows: RangeResult[] = [];
+    for await (const [key, value] of this.db.iterator({ gte, lt, limit })) {
+      const decoded = decodeVersioned(value);
+      if (!decoded) continue;
+      rows.push({ key: key.subarray(prefix.length).toString('utf8'), ...decoded });
+    }
+    return rows;
+  }
+
+  async getHistory(namespace: string, key: string): Promise<Uint8Array[]> {
+    const prefix = StateStore.historyPrefix(namespace, key);
+    const out: Uint8Array[] = [];
+    for await (const value of this.db.values({ gte: prefix, lt: prefixEnd(prefix), reverse: true })) {
+      out.push(value);
+    }
+    return out;
+  }
+
+  // ---- what the committer needs -----------------------------------------------------------
+
+  async getVersions(keys: Key[]): Promise<Array<Version | null>> {
+    if (keys.length === 0) return [];
+    const values = await this.db.getMany(keys);
+    return values.map((v) => decodeVersioned(v)?.version ?? null);
+  }
+
+  async savepoint(): Promise<Savepoint | undefined> {
+    const value = await this.db.get(StateStore.savepointKey);
+    if (!value) return undefined;
+    return { block: Number(value.readBigUInt64BE(0)), headerHash: Buffer.from(value.subarray(8, 40)) };
+  }
+
+  static encodeSavepoint(savepoint: Savepoint): Buffer {
+    const value = Buffer.alloc(40);
+    value.writeBigUInt64BE(BigInt(savepoint.block), 0);
+    Buffer.from(savepoint.headerHash).copy(value, 8);
+    return value;
+  }
+
+  async txLocation(txId: string): Promise<TxLocation | undefined> {
+    const value = await this.db.get(StateStore.txKey(txId));
+    if (!value) return undefined;
+    return { block: Number(value.readBigUInt64BE(0)), tx: value.readUInt32BE(8), validationCode: value.readUInt8(12) };
+  }
+
+  static encodeTxLocation(location: TxLocation): Buffer {
+    const value = Buffer.alloc(13);
+    value.writeBigUInt64BE(BigInt(location.block), 0);
+    value.writeUInt32BE(location.tx, 8);
+    value.writeUInt8(location.validationCode, 12);
+    return value;
+  }
+
+  async blockLocation(block: number): Promise<BlockLocation | undefined> {
+    const value = await this.db.get(StateStore.blockKey(block));
+    if (!value) return undefined;
+    return { file: value.readUInt32BE(0), offset: Number(value.readBigUInt64BE(4)), length: value.readUInt32BE(12) };
+  }
+
+  static encodeBlockLocation(location: BlockLocation): Buffer {
+    const value = Buffer.alloc(16);
+    value.writeUInt32BE(location.file, 0);
+    value.writeBigUInt64BE(BigInt(location.offset), 4);
+    value.writeUInt32BE(location.length, 12);
+    return value;
+  }
+
+  async pendingPrivate(block: number): Promise<Map<number, Buffer>> {
+    const start = StateStore.pendingPrivateKey(block, 0);
+    const end = StateStore.pendingPrivateKey(block + 1, 0);
+    const out = new Map<number, Buffer>();
+    for await (const [key, value] of this.db.iterator({ gte: start, lt: end })) {
+      out.set(key.readUInt32BE(9), value);
+    }
+    return out;
+  }
+
+  /** Every key of the public namespace with its value (for `gnc ledger keys` and state comparison). */
+  async *entries(namespace: string, prefixFilter = ''): AsyncGenerator<{ key: string; value: Buffer }> {
+    const prefix = Buffer.concat([Buffer.from('s' + namespace, 'utf8'), SEP]);
+    const gte = Buffer.concat([prefix, Buffer.from(prefixFilter, 'utf8')]);
+    for await (const [key, value] of this.db.iterator({ gte, lt: prefixEnd(gte) })) {
+      const decoded = decodeVersioned(value);
+      if (decoded) yield { key: key.subarray(prefix.length).toString('utf8'), value: decoded.value };
+    }
+  }
+
+  async write(ops: BatchOp[]): Promise<void> {
+    // sync: the batch is on disk when this resolves; a commit is acknowledged only after it.
+    await this.db.batch(ops, { sync: true });
+  }
+}
+
+export function encodeVersion(version: Version): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeBigUInt64BE(BigInt(version.block), 0);
+  out.writeUInt32BE(version.tx, 8);
+  return out;
+}
+
+export function encodeVersioned(version: Version, value: Uint8Array): Buffer {
+  return Buffer.concat([encodeVersion(version), value]);
+}
+
+function decodeVersioned(stored: Buffer | undefined): VersionedValue | undefined {
+  if (!stored || stored.length < 12) return undefined;
+  return {
+    version: { block: Number(stored.readBigUInt64BE(0)), tx: stored.readUInt32BE(8) },
+    value: Buffer.from(stored.subarray(12)),
+  };
+}
+
+/** The smallest key greater than every key starting with `prefix`. */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] !== 0xff) {
+      end[i] = (end[i] ?? 0) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.concat([prefix, Buffer.from([0xff])]);
+}

@@ -1,0 +1,231 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import type { SigningIdentity } from '../../identity/signing-identity';
+
+/**
+ * Builds the protobuf messages of one Fabric endorser transaction the way a Fabric client and
+ * peer do (protoutil in Fabric's source): proposal, signed proposal, proposal response payload,
+ * endorsement, and the transaction envelope that goes into a block. The embedded ledger uses it
+ * so its blocks are byte-for-byte the kind a peer would store, and one auditor serves both.
+ */
+
+export interface ProposalInput {
+  channelId: string;
+  chaincodeName: string;
+  /** args[0] is 'Contract:Function'. */
+  args: readonly Uint8Array[];
+  transient?: Readonly<Record<string, Uint8Array>>;
+  creator: SigningIdentity;
+  /** Defaults to now; tests pass fixed times. */
+  timestamp?: Date;
+}
+
+export interface BuiltProposal {
+  txId: string;
+  timestamp: Date;
+  channelHeaderBytes: Uint8Array;
+  signatureHeaderBytes: Uint8Array;
+  creatorBytes: Uint8Array;
+  /** ChaincodeProposalPayload with the transient map (what the chaincode sees). */
+  proposalPayloadBytes: Uint8Array;
+  /** ChaincodeProposalPayload without the transient map (what goes into the block). */
+  proposalPayloadForBlockBytes: Uint8Array;
+  proposal: peer.Proposal;
+  signedProposal: peer.SignedProposal;
+  input: peer.ChaincodeInput;
+}
+
+/** SerializedIdentity bytes: the form in which an identity appears in headers and endorsements. */
+export function serializeIdentity(identity: Pick<SigningIdentity, 'mspId' | 'certificatePem'>): Uint8Array {
+  const serialized = new msp.SerializedIdentity();
+  serialized.setMspid(identity.mspId);
+  serialized.setIdBytes(Buffer.from(identity.certificatePem, 'utf8'));
+  return serialized.serializeBinary();
+}
+
+/** Fabric's transaction id: hex SHA-256 of nonce || creator (protoutil.ComputeTxID). */
+export function computeTxId(nonce: Uint8Array, creatorBytes: Uint8Array): string {
+  return createHash('sha256').update(nonce).update(creatorBytes).digest('hex');
+}
+
+export function toTimestamp(date: Date): Timestamp {
+  const ts = new Timestamp();
+  const millis = date.getTime();
+  ts.setSeconds(Math.floor(millis / 1000));
+  ts.setNanos((millis % 1000) * 1_000_000);
+  return ts;
+}
+
+export function newSignatureHeader(creatorBytes: Uint8Array, nonce: Uint8Array = randomBytes(24)): common.SignatureHeader {
+  const header = new common.SignatureHeader();
+  header.setCreator(creatorBytes);
+  header.setNonce(nonce);
+  return header;
+}
+
+export function buildProposal(input: ProposalInput): BuiltProposal {
+  const timestamp = input.timestamp ?? new Date();
+  const creatorBytes = serializeIdentity(input.creator);
+  const nonce = randomBytes(24);
+  const txId = computeTxId(nonce, creatorBytes);
+
+  const chaincodeId = new peer.ChaincodeID();
+  chaincodeId.setName(input.chaincodeName);
+  const extension = new peer.ChaincodeHeaderExtension();
+  extension.setChaincodeId(chaincodeId);
+
+  const channelHeader = new common.ChannelHeader();
+  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
+  channelHeader.setVersion(0);
+  channelHeader.setChannelId(input.channelId);
+  channelHeader.setTxId(txId);
+  channelHeader.setEpoch(0);
+  channelHeader.setTimestamp(toTimestamp(timestamp));
+  channelHeader.setExtension$(extension.serializeBinary());
+  const channelHeaderBytes = channelHeader.serializeBinary();
+
+  const signatureHeaderBytes = newSignatureHeader(creatorBytes, nonce).serializeBinary();
+
+  const header = new common.Header();
+  header.setChannelHeader(channelHeaderBytes);
+  header.setSignatureHeader(signatureHeaderBytes);
+
+  const chaincodeInput = new peer.ChaincodeInput();
+  chaincodeInput.setArgsList(input.args.map((a) => a));
+  const spec = new peer.ChaincodeSpec();
+  spec.setType(peer.ChaincodeSpec.Type.NODE);
+  spec.setChaincodeId(chaincodeId);
+  spec.setInput(chaincodeInput);
+  const invocation = new peer.ChaincodeInvocationSpec();
+  invocation.setChaincodeSpec(spec);
+
+  const payloadForBlock = new peer.ChaincodeProposalPayload();
+  payloadForBlock.setInput(invocation.serializeBinary());
+  const proposalPayloadForBlockBytes = payloadForBlock.serializeBinary();
+
+  const payload = new peer.ChaincodeProposalPayload();
+  payload.setInput(invocation.serializeBinary());
+  // jspb maps serialise in insertion order; sort so identical inputs give identical bytes.
+  for (const key of Object.keys(input.transient ?? {}).sort()) {
+    payload.getTransientmapMap().set(key, input.transient?.[key] ?? new Uint8Array());
+  }
+  const proposalPayloadBytes = payload.serializeBinary();
+
+  const proposal = new peer.Proposal();
+  proposal.setHeader(header.serializeBinary());
+  proposal.setPayload(proposalPayloadBytes);
+  const proposalBytes = proposal.serializeBinary();
+
+  const signedProposal = new peer.SignedProposal();
+  signedProposal.setProposalBytes(proposalBytes);
+  signedProposal.setSignature(input.creator.sign(proposalBytes));
+
+  return {
+    txId,
+    timestamp,
+    channelHeaderBytes,
+    signatureHeaderBytes,
+    creatorBytes,
+    proposalPayloadBytes,
+    proposalPayloadForBlockBytes,
+    proposal,
+    signedProposal,
+    input: chaincodeInput,
+  };
+}
+
+/**
+ * The proposal hash a proposal response commits to: SHA-256 over the channel header, the
+ * signature header and the proposal payload without its transient map (protoutil.GetProposalHash1),
+ * so the endorsement binds the transaction in the block, not the private inputs.
+ */
+export function proposalHash(built: BuiltProposal): Buffer {
+  return createHash('sha256')
+    .update(built.channelHeaderBytes)
+    .update(built.signatureHeaderBytes)
+    .update(built.proposalPayloadForBlockBytes)
+    .digest();
+}
+
+export interface EndorsementInput {
+  proposal: BuiltProposal;
+  chaincodeName: string;
+  chaincodeVersion: string;
+  results: Uint8Array;
+  events: Uint8Array | undefined;
+  status: number;
+  message: string;
+  payload: Uint8Array;
+  endorser: SigningIdentity;
+}
+
+export interface Endorsed {
+  proposalResponsePayloadBytes: Uint8Array;
+  endorsement: peer.Endorsement;
+}
+
+/** What an endorsing peer returns: the proposal response payload and its signature (endorser.go). */
+export function endorse(input: EndorsementInput): Endorsed {
+  const chaincodeId = new peer.ChaincodeID();
+  chaincodeId.setName(input.chaincodeName);
+  chaincodeId.setVersion(input.chaincodeVersion);
+
+  const response = new peer.Response();
+  response.setStatus(input.status);
+  response.setMessage(input.message);
+  response.setPayload(input.payload);
+
+  const action = new peer.ChaincodeAction();
+  action.setResults(input.results);
+  if (input.events) action.setEvents(input.events);
+  action.setResponse(response);
+  action.setChaincodeId(chaincodeId);
+
+  const responsePayload = new peer.ProposalResponsePayload();
+  responsePayload.setProposalHash(proposalHash(input.proposal));
+  responsePayload.setExtension$(action.serializeBinary());
+  const proposalResponsePayloadBytes = responsePayload.serializeBinary();
+
+  const endorserBytes = serializeIdentity(input.endorser);
+  const endorsement = new peer.Endorsement();
+  endorsement.setEndorser(endorserBytes);
+  endorsement.setSignature(input.endorser.sign(Buffer.concat([proposalResponsePayloadBytes, endorserBytes])));
+  return { proposalResponsePayloadBytes, endorsement };
+}
+
+/** The signed transaction envelope a client sends to ordering (protoutil.CreateSignedTx). */
+export function buildTransactionEnvelope(
+  built: BuiltProposal,
+  endorsed: Endorsed,
+  creator: SigningIdentity,
+): { envelopeBytes: Uint8Array } {
+  const endorsedAction = new peer.ChaincodeEndorsedAction();
+  endorsedAction.setProposalResponsePayload(endorsed.proposalResponsePayloadBytes);
+  endorsedAction.setEndorsementsList([endorsed.endorsement]);
+
+  const actionPayload = new peer.ChaincodeActionPayload();
+  actionPayload.setChaincodeProposalPayload(built.proposalPayloadForBlockBytes);
+  actionPayload.setAction(endorsedAction);
+
+  const transactionAction = new peer.TransactionAction();
+  transactionAction.setHeader(built.signatureHeaderBytes);
+  transactionAction.setPayload(actionPayload.serializeBinary());
+
+  const transaction = new peer.Transaction();
+  transaction.setActionsList([transactionAction]);
+
+  const header = new common.Header();
+  header.setChannelHeader(built.channelHeaderBytes);
+  header.setSignatureHeader(built.signatureHeaderBytes);
+
+  const payload = new common.Payload();
+  payload.setHeader(header);
+  payload.setData(transaction.serializeBinary());
+  const payloadBytes = payload.serializeBinary();
+
+  const envelope = new common.Envelope();
+  envelope.setPayload(payloadBytes);
+  envelope.setSignature(creator.sign(payloadBytes));
+  return { envelopeBytes: envelope.serializeBinary() };
+}
