@@ -5,7 +5,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'chaincode/node_modules/**', 'chaincode/dist/**', 'node/src/gen/**', '**/*.js', '**/*.mjs', 'network-config/fabric/bin/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'chaincode/node_modules/**',
+      'chaincode/dist/**',
+      'node/src/gen/**',
+      '**/*.js',
+      '**/*.mjs',
+      'network-config/fabric/bin/**',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

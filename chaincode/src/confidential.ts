@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'fabric-contract-api';
 import { invalidArgument } from './contract-error';
 import { canonicalJson } from './serializer';
-import { checkNumber, checkString, FieldReader, FORMATS } from './validation';
+import { checkNumber, checkString, FieldReader } from './validation';
 
 /** The transient map key carrying commercially sensitive fields. */
 export const CONFIDENTIAL_TRANSIENT_KEY = 'confidential';
@@ -125,5 +125,3 @@ function checkAddress(value: unknown, path: string): void {
   reader.optionalString('country', { format: 'country' });
   reader.done();
 }
-
-export const SALT_FORMAT = FORMATS.salt;

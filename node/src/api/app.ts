@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { keyFromDisplay, keyHistory, keyToDisplay } from '../audit/key-history';
+import { keyFromDisplay, keyHistory, keyPrefixFromDisplay, keyToDisplay } from '../audit/key-history';
 import { GncError, InvalidInputError } from '../errors';
 import { userIdentity, type NodeHome } from '../home/node-home';
 import type { TransactionRequest } from '../ledger';
@@ -38,7 +38,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       if (error.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
       return reply
         .status(error.httpStatus)
-        .send({ code: error.code, message: error.httpStatus >= 500 ? 'internal error; see the node log' : error.message });
+        .send({
+          code: error.code,
+          message: error.httpStatus >= 500 ? 'internal error; see the node log' : error.message,
+        });
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
@@ -62,11 +65,19 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     transient: Object.fromEntries(Object.entries(body.transient).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
   });
 
-  app.post<{ Body: TransactionBodyT }>('/ledger/transactions', { schema: { body: TransactionBody } }, async (request) => {
-    const client = home.ledger.client(userIdentity(home, request.body.as));
-    const submitted = await client.submit(toRequest(request.body), { timeoutMs: 30_000 });
-    return { txId: submitted.txId, blockNumber: Number(submitted.blockNumber), result: decodeResult(submitted.result) };
-  });
+  app.post<{ Body: TransactionBodyT }>(
+    '/ledger/transactions',
+    { schema: { body: TransactionBody } },
+    async (request) => {
+      const client = home.ledger.client(userIdentity(home, request.body.as));
+      const submitted = await client.submit(toRequest(request.body), { timeoutMs: 30_000 });
+      return {
+        txId: submitted.txId,
+        blockNumber: Number(submitted.blockNumber),
+        result: decodeResult(submitted.result),
+      };
+    },
+  );
 
   app.post<{ Body: TransactionBodyT }>('/ledger/queries', { schema: { body: TransactionBody } }, async (request) => {
     const client = home.ledger.client(userIdentity(home, request.body.as));
@@ -86,7 +97,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     async (request) => {
       const embedded = requireEmbedded(home);
       const keys: string[] = [];
-      const prefix = request.query.prefix ? keyFromDisplay(request.query.prefix).replace(/\u0000$/, '') : '';
+      const prefix = request.query.prefix ? keyPrefixFromDisplay(request.query.prefix) : '';
       for await (const entry of embedded.stateStore.entries(home.config.ledger.chaincodeName, prefix)) {
         keys.push(keyToDisplay(entry.key));
         if (keys.length >= (request.query.limit ?? 1000)) break;
@@ -97,14 +108,18 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.get<{ Params: { key: string } }>('/ledger/history/:key', async (request) => {
     const embedded = requireEmbedded(home);
-    return { key: request.params.key, history: await keyHistory(embedded, home.config.ledger.chaincodeName, keyFromDisplay(request.params.key)) };
+    return {
+      key: request.params.key,
+      history: await keyHistory(embedded, home.config.ledger.chaincodeName, keyFromDisplay(request.params.key)),
+    };
   });
 
   return app;
 }
 
 function requireEmbedded(home: NodeHome) {
-  if (!home.ledger.embedded) throw new InvalidInputError(`this route needs the embedded ledger; this node uses ${home.ledger.kind}`);
+  if (!home.ledger.embedded)
+    throw new InvalidInputError(`this route needs the embedded ledger; this node uses ${home.ledger.kind}`);
   return home.ledger.embedded;
 }
 

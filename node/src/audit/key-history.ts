@@ -58,7 +58,9 @@ function decodeValue(value: Buffer): unknown {
 
 export function creatorOf(envelopeBytes: Uint8Array): { mspId: string; subject: string } {
   const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelopeBytes).getPayload_asU8());
-  const signatureHeader = common.SignatureHeader.deserializeBinary(payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array());
+  const signatureHeader = common.SignatureHeader.deserializeBinary(
+    payload.getHeader()?.getSignatureHeader_asU8() ?? new Uint8Array(),
+  );
   const identity = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
   let subject = '';
   try {
@@ -77,7 +79,16 @@ export function keyFromDisplay(display: string): string {
   return `\u0000${parts.join('\u0000')}\u0000`;
 }
 
+/** A key prefix written as type/attr/...: the composite form without its closing separator. */
+export function keyPrefixFromDisplay(display: string): string {
+  const key = keyFromDisplay(display);
+  return key.endsWith('\u0000') ? key.slice(0, -1) : key;
+}
+
 export function keyToDisplay(key: string): string {
   if (!key.startsWith('\u0000')) return key;
-  return key.slice(1, key.endsWith('\u0000') ? -1 : undefined).split('\u0000').join('/');
+  return key
+    .slice(1, key.endsWith('\u0000') ? -1 : undefined)
+    .split('\u0000')
+    .join('/');
 }

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildApp, decodeResult } from '../api/app';
-import { keyFromDisplay, keyHistory, keyToDisplay } from '../audit/key-history';
+import { keyFromDisplay, keyHistory, keyPrefixFromDisplay, keyToDisplay } from '../audit/key-history';
 import { verifyBlockfile } from '../audit';
 import { loadNodeConfig } from '../config/node-config';
 import { GncError, asError } from '../errors';
@@ -85,7 +85,9 @@ program
       `gnc-node ${home.config.node.mspId} on channel '${home.config.ledger.channelId}' (${home.ledger.kind} ledger, height ${await home.ledger.client(home.nodeIdentity).height()})`,
     );
     console.log(`API listening on ${address}  (GET ${address}/healthz)`);
-    console.log(`try: npx gnc --data ${path.relative(process.cwd(), dataDir()) || '.'} ledger keys   (in another terminal, after stopping this node: the ledger has one owner)`);
+    console.log(
+      `try: npx gnc --data ${path.relative(process.cwd(), dataDir()) || '.'} ledger keys   (in another terminal, after stopping this node: the ledger has one owner)`,
+    );
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -145,8 +147,9 @@ ledger
   .action(async (options: { prefix?: string }) => {
     await withHome(async (home) => {
       const embedded = home.ledger.embedded;
-      if (!embedded) throw new GncError('GNC_UNSUPPORTED', `key listing needs the embedded ledger, not ${home.ledger.kind}`);
-      const prefix = options.prefix ? keyFromDisplay(options.prefix).replace(/\u0000$/, '') : '';
+      if (!embedded)
+        throw new GncError('GNC_UNSUPPORTED', `key listing needs the embedded ledger, not ${home.ledger.kind}`);
+      const prefix = options.prefix ? keyPrefixFromDisplay(options.prefix) : '';
       for await (const entry of embedded.stateStore.entries(home.config.ledger.chaincodeName, prefix)) {
         console.log(keyToDisplay(entry.key));
       }
@@ -161,7 +164,8 @@ audit
   .action(async (key: string) => {
     await withHome(async (home) => {
       const embedded = home.ledger.embedded;
-      if (!embedded) throw new GncError('GNC_UNSUPPORTED', `history needs the embedded ledger, not ${home.ledger.kind}`);
+      if (!embedded)
+        throw new GncError('GNC_UNSUPPORTED', `history needs the embedded ledger, not ${home.ledger.kind}`);
       const history = await keyHistory(embedded, home.config.ledger.chaincodeName, keyFromDisplay(key));
       if (history.length === 0) {
         throw new GncError('GNC_KEY_NOT_FOUND', `no history for key '${key}'; list keys with: gnc ledger keys`, {
@@ -175,7 +179,10 @@ audit
 audit
   .command('verify')
   .description("check the header hash chain and every block's data hash; exit 1 naming faulty blocks")
-  .option('--blockfile <path>', "a Fabric blockfile or a peer's chains/chains/<channel> folder (default: this node's ledger)")
+  .option(
+    '--blockfile <path>',
+    "a Fabric blockfile or a peer's chains/chains/<channel> folder (default: this node's ledger)",
+  )
   .option('--report <file>', 'write the JSON report here')
   .action(async (options: { blockfile?: string; report?: string }) => {
     let target = options.blockfile;
@@ -188,7 +195,9 @@ audit
     progress.done();
     if (options.report) await writeFile(options.report, JSON.stringify(report, null, 2) + '\n');
     if (report.intact) {
-      console.log(`intact: ${report.blocksChecked} blocks (${report.firstBlock ?? '-'}..${report.lastBlock ?? '-'}) in ${target}`);
+      console.log(
+        `intact: ${report.blocksChecked} blocks (${report.firstBlock ?? '-'}..${report.lastBlock ?? '-'}) in ${target}`,
+      );
     } else {
       for (const fault of report.faults) console.log(`block ${fault.blockNum}: ${fault.errors.join('; ')}`);
       console.log(`NOT intact: ${report.faults.length} faulty block(s) of ${report.blocksChecked} in ${target}`);

@@ -79,7 +79,8 @@ export const CONFIG_FILE = 'config.json';
 export function parseNodeConfig(raw: unknown, source: string): Readonly<NodeConfig> {
   const withDefaults = Value.Default(NodeConfigSchema, structuredClone(raw));
   const problems = [...Value.Errors(NodeConfigSchema, withDefaults)].map(
-    (e) => `${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`,
+    (e) =>
+      `${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`,
   );
   if (problems.length > 0) throw new ConfigError(`${source} is not a valid gnc-node configuration`, problems);
   return deepFreeze(withDefaults as NodeConfig);

@@ -85,7 +85,10 @@ export async function initNodeHome(dataDir: string, options: InitOptions): Promi
   return { created };
 }
 
-export async function openNodeHome(dataDir: string, hooks: { onRecovery?: (message: string) => void } = {}): Promise<NodeHome> {
+export async function openNodeHome(
+  dataDir: string,
+  hooks: { onRecovery?: (message: string) => void } = {},
+): Promise<NodeHome> {
   const config = await loadNodeConfig(dataDir);
   const resolve = (p: string) => path.resolve(dataDir, p);
   const nodeIdentity = await loadSigningIdentity(resolve(config.node.mspDir), config.node.mspId);

@@ -42,6 +42,14 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
       // P1363 gives fixed-size r || s, which is simpler to normalise than re-parsing DER.
       return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
     },
+    signAsync(message: Uint8Array): Promise<Uint8Array> {
+      return new Promise((resolve, reject) => {
+        cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {
+          if (error) reject(error);
+          else resolve(p1363ToLowSDer(signature));
+        });
+      });
+    },
   });
 }
 
@@ -101,4 +109,39 @@ export function verifySignature(
     // Inputs of the wrong type from untyped callers end up here; "not verified" is the safe answer.
     return false;
   }
+}
+
+/**
+ * {@link verifySignature} computed on libuv's thread pool; resolves false (never rejects) for
+ * anything that does not verify.
+ */
+export function verifySignatureAsync(
+  certificatePemOrKeyObject: string | KeyObject,
+  message: Uint8Array,
+  derSignature: Uint8Array,
+): Promise<boolean> {
+  let key: KeyObject | undefined;
+  try {
+    const sig = parseEcdsaSignature(derSignature);
+    if (!sig || sig.s > P256_HALF_N) return Promise.resolve(false);
+    key =
+      typeof certificatePemOrKeyObject === 'string'
+        ? publicKeyOf(certificatePemOrKeyObject)
+        : isP256PublicKey(certificatePemOrKeyObject)
+          ? certificatePemOrKeyObject
+          : undefined;
+  } catch {
+    return Promise.resolve(false);
+  }
+  if (!key) return Promise.resolve(false);
+  const publicKey = key;
+  return new Promise((resolve) => {
+    try {
+      cryptoVerify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, derSignature, (error, ok) =>
+        resolve(!error && ok),
+      );
+    } catch {
+      resolve(false);
+    }
+  });
 }

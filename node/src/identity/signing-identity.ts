@@ -8,4 +8,9 @@ export interface SigningIdentity {
   readonly certificatePem: string;
   /** Signs `message` (hashes it with SHA-256 first), returns a DER ECDSA signature normalised to low S. */
   sign(message: Uint8Array): Uint8Array;
+  /**
+   * The same signature computed on libuv's thread pool, so a busy node signs on its other cores
+   * while the main thread goes on (crypto.sign with a callback).
+   */
+  signAsync(message: Uint8Array): Promise<Uint8Array>;
 }

@@ -4,7 +4,13 @@ import type { SigningIdentity } from '../identity/signing-identity';
 import { EmbeddedLedger, type EmbeddedLedgerOptions } from './embedded/embedded-ledger';
 import type { LedgerClient } from './ledger-client';
 
-export type { LedgerClient, TransactionRequest, SubmittedTransaction, LedgerChaincodeEvent, LedgerBlock } from './ledger-client';
+export type {
+  LedgerClient,
+  TransactionRequest,
+  SubmittedTransaction,
+  LedgerChaincodeEvent,
+  LedgerBlock,
+} from './ledger-client';
 export * from './ledger-errors';
 export { EmbeddedLedger, type EmbeddedLedgerOptions } from './embedded/embedded-ledger';
 
@@ -40,9 +46,7 @@ export const ledgerImplementations: Readonly<Record<string, LedgerFactory>> = {
 export async function openLedger(options: LedgerOpenOptions): Promise<OpenedLedger> {
   const factory = ledgerImplementations[options.kind];
   if (!factory) {
-    throw new Error(
-      `unknown ledger kind '${options.kind}'; known: ${Object.keys(ledgerImplementations).join(', ')}`,
-    );
+    throw new Error(`unknown ledger kind '${options.kind}'; known: ${Object.keys(ledgerImplementations).join(', ')}`);
   }
   return factory(options);
 }

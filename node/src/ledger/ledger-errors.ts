@@ -60,7 +60,9 @@ const CONTRACT_CODE = /^([A-Z][A-Z0-9_]+): ([\s\S]*)$/;
 /** Splits 'CODE: text' as thrown by the contracts; anything else is 'CHAINCODE_ERROR'. */
 export function parseContractMessage(message: string): { code: string; text: string } {
   const match = CONTRACT_CODE.exec(message);
-  return match ? { code: match[1] ?? 'CHAINCODE_ERROR', text: match[2] ?? '' } : { code: 'CHAINCODE_ERROR', text: message };
+  return match
+    ? { code: match[1] ?? 'CHAINCODE_ERROR', text: match[2] ?? '' }
+    : { code: 'CHAINCODE_ERROR', text: message };
 }
 
 function httpStatusOf(contractCode: string): number {

@@ -30,6 +30,7 @@ async function runChildUntilKilled(configFile: string, killAfterMs: number): Pro
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout });
+  const linesClosed = new Promise((resolve) => lines.once('close', resolve));
   let timer: NodeJS.Timeout | undefined;
   lines.on('line', (line) => {
     const [kind, txId, declarationId] = line.split(' ');
@@ -40,7 +41,7 @@ async function runChildUntilKilled(configFile: string, killAfterMs: number): Pro
     child.on('exit', (c, s) => resolve([c, s])),
   );
   if (timer) clearTimeout(timer);
-  await new Promise((resolve) => lines.once('close', resolve));
+  await linesClosed;
   assert.equal(signal, 'SIGKILL', `child ended by itself (code ${code}): ${stderr}`);
   return acks;
 }
@@ -88,14 +89,19 @@ describe('EmbeddedLedger', function () {
         try {
           for (const ack of allAcks) {
             const location = await ledger.stateStore.txLocation(ack.txId);
-            assert.ok(location, `acknowledged transaction ${ack.txId} (${ack.declarationId}) is missing after round ${round}`);
+            assert.ok(
+              location,
+              `acknowledged transaction ${ack.txId} (${ack.declarationId}) is missing after round ${round}`,
+            );
             assert.equal(location.validationCode, peer.TxValidationCode.VALID);
           }
           const client = ledger.client(await orgs.user('customsA', 'officer'));
           const sample = allAcks.slice(-20);
           for (const ack of sample) {
             const record = JSON.parse(
-              Buffer.from(await client.evaluate({ contract: 'Declaration', name: 'GetDeclaration', args: [ack.declarationId] })).toString(),
+              Buffer.from(
+                await client.evaluate({ contract: 'Declaration', name: 'GetDeclaration', args: [ack.declarationId] }),
+              ).toString(),
             ) as { id: string };
             assert.equal(record.id, ack.declarationId);
           }
@@ -108,7 +114,9 @@ describe('EmbeddedLedger', function () {
       assert.ok(allAcks.length > ROUNDS * 10, `the bursts acknowledged only ${allAcks.length} transactions`);
       // Not every kill lands mid-block, but over the rounds some must have needed repair or replay;
       // recorded for the log rather than asserted, since timing decides it.
-      console.log(`      ${allAcks.length} acknowledged transactions over ${ROUNDS} kills; ${recoveries} reopen(s) repaired something`);
+      console.log(
+        `      ${allAcks.length} acknowledged transactions over ${ROUNDS} kills; ${recoveries} reopen(s) repaired something`,
+      );
     });
   });
 });

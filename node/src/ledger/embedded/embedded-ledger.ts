@@ -1,14 +1,13 @@
 import './fabric-logging';
 import path from 'node:path';
 import { common, ledger as ledgerProtos, peer } from '@hyperledger/fabric-protos';
-import { JSONSerializer } from 'fabric-contract-api';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import ChaincodeFromContract from 'fabric-shim/lib/contract-spi/chaincodefromcontract';
+import type ChaincodeFromContract from 'fabric-shim/lib/contract-spi/chaincodefromcontract';
 import ChaincodeStub from 'fabric-shim/lib/stub';
-import { blockHeaderHash } from '../../fabric/block-hash';
+import { blockDataHash, blockHeaderHash } from '../../fabric/block-hash';
 import { newBlock } from '../../fabric/blockfile';
 import { createMspVerifier, type MspVerifier } from '../../identity/msp-verifier';
-import { verifySignature } from '../../identity/signer';
+import { verifySignatureAsync } from '../../identity/signer';
 import type { SigningIdentity } from '../../identity/signing-identity';
 import { asError } from '../../errors';
 import type {
@@ -29,6 +28,7 @@ import {
   LedgerUnavailableError,
 } from '../ledger-errors';
 import { BlockStore } from './block-store';
+import { createContractRuntime } from './contract-runtime';
 import {
   buildGenesisConfigEnvelope,
   collectionAccess,
@@ -132,13 +132,7 @@ export class EmbeddedLedger {
     private readonly state: StateStore,
     private readonly blocks: BlockStore,
   ) {
-    this.chaincode = new ChaincodeFromContract(
-      [...options.contracts],
-      { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
-      {},
-      options.chaincodeName,
-      options.chaincodeVersion,
-    );
+    this.chaincode = createContractRuntime(options.contracts, options.chaincodeName, options.chaincodeVersion);
     this.verifier = createMspVerifier(options.organizations);
     this.collections = new Map(options.collections.map((c) => [c.name, collectionAccess(c)]));
   }
@@ -197,10 +191,14 @@ export class EmbeddedLedger {
 
   // ---- endorsement --------------------------------------------------------------------------
 
-  private async simulate(identity: SigningIdentity, request: TransactionRequest, readOnly: boolean): Promise<Simulation> {
+  private async simulate(
+    identity: SigningIdentity,
+    request: TransactionRequest,
+    readOnly: boolean,
+  ): Promise<Simulation> {
     this.assertOpen();
     const args = [`${request.contract}:${request.name}`, ...(request.args ?? [])].map((a) => Buffer.from(a, 'utf8'));
-    const built = buildProposal({
+    const built = await buildProposal({
       channelId: this.options.channelId,
       chaincodeName: this.options.chaincodeName,
       args,
@@ -214,11 +212,12 @@ export class EmbeddedLedger {
     } catch (error) {
       throw new LedgerEndorsementError(`FORBIDDEN: ${asError(error).message}`, { txId: built.txId, cause: error });
     }
-    if (
-      !verifySignature(identity.certificatePem, built.signedProposal.getProposalBytes_asU8(), built.signedProposal.getSignature_asU8())
-    ) {
-      throw new LedgerEndorsementError('FORBIDDEN: the proposal signature does not verify', { txId: built.txId });
-    }
+    // The signature check runs on the thread pool while the contract runs here.
+    const signatureValid = verifySignatureAsync(
+      identity.certificatePem,
+      built.signedProposal.getProposalBytes_asU8(),
+      built.signedProposal.getSignature_asU8(),
+    );
     const simulator = new TxSimulator(
       this.state,
       this.options.chaincodeName,
@@ -228,6 +227,9 @@ export class EmbeddedLedger {
     );
     const stub = new ChaincodeStub(simulator, this.options.channelId, built.txId, built.input, built.signedProposal);
     const result = await this.chaincode.Invoke(stub);
+    if (!(await signatureValid)) {
+      throw new LedgerEndorsementError('FORBIDDEN: the proposal signature does not verify', { txId: built.txId });
+    }
     const response = {
       status: result.status,
       message: result.message ?? '',
@@ -253,10 +255,14 @@ export class EmbeddedLedger {
     return simulation.response.payload;
   }
 
-  async submit(identity: SigningIdentity, request: TransactionRequest, options: CallOptions = {}): Promise<SubmittedTransaction> {
+  async submit(
+    identity: SigningIdentity,
+    request: TransactionRequest,
+    options: CallOptions = {},
+  ): Promise<SubmittedTransaction> {
     const { built, simulator, response, eventBytes } = await this.simulate(identity, request, false);
     const rwset = simulator.buildPublicRwSet();
-    const endorsed = endorse({
+    const endorsed = await endorse({
       proposal: built,
       chaincodeName: this.options.chaincodeName,
       chaincodeVersion: this.options.chaincodeVersion,
@@ -267,7 +273,7 @@ export class EmbeddedLedger {
       payload: response.payload,
       endorser: this.options.nodeIdentity,
     });
-    const { envelopeBytes } = buildTransactionEnvelope(built, endorsed, identity);
+    const { envelopeBytes } = await buildTransactionEnvelope(built, endorsed, identity);
     const hashedReads: PendingTx['hashedReads'] = [];
     for (const [collection, set] of simulator.collections) {
       for (const [key, version] of set.reads) hashedReads.push({ collection, key, version });
@@ -299,7 +305,11 @@ export class EmbeddedLedger {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () =>
-        fail(new LedgerTimeoutError(`transaction ${tx.txId} was not committed in time; it may still commit`, { txId: tx.txId }));
+        fail(
+          new LedgerTimeoutError(`transaction ${tx.txId} was not committed in time; it may still commit`, {
+            txId: tx.txId,
+          }),
+        );
       const cleanup = () => {
         if (timer) clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
@@ -334,7 +344,9 @@ export class EmbeddedLedger {
           } catch (error) {
             // A failed write leaves the ledger in an unknown state on disk: stop taking
             // transactions; reopening recovers from the blockfile.
-            this.failure = new LedgerUnavailableError(`block commit failed: ${asError(error).message}`, { cause: error });
+            this.failure = new LedgerUnavailableError(`block commit failed: ${asError(error).message}`, {
+              cause: error,
+            });
             for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
           }
         }
@@ -346,12 +358,16 @@ export class EmbeddedLedger {
 
   private async commitBlock(batch: PendingTx[]): Promise<void> {
     const blockNumber = this.heightValue;
-    const codes = await this.validate(blockNumber, batch);
+    const { codes, effects } = await this.validate(blockNumber, batch);
     const envelopes = batch.map((tx) => tx.envelopeBytes);
     const staged: BatchOp[] = [];
     batch.forEach((tx, i) => {
       if (codes[i] === VALID && tx.privateRwSet) {
-        staged.push({ type: 'put', key: StateStore.pendingPrivateKey(blockNumber, i), value: Buffer.from(tx.privateRwSet) });
+        staged.push({
+          type: 'put',
+          key: StateStore.pendingPrivateKey(blockNumber, i),
+          value: Buffer.from(tx.privateRwSet),
+        });
       }
     });
     if (staged.length > 0) await this.state.write(staged);
@@ -361,12 +377,15 @@ export class EmbeddedLedger {
     const location = await this.blocks.append(block);
     const pending = new Map<number, Buffer>();
     for (const op of staged) if (op.type === 'put') pending.set(op.key.readUInt32BE(9), op.value);
-    await this.applyBlock(block, location, pending);
+    await this.applyBlock(block, location, pending, effects);
     batch.forEach((tx, i) => tx.resolve({ blockNumber, code: codes[i] ?? VALID }));
   }
 
   /** MVCC and phantom-read validation of a block's transactions, in order, as a peer's committer does. */
-  private async validate(blockNumber: number, batch: PendingTx[]): Promise<number[]> {
+  private async validate(
+    blockNumber: number,
+    batch: PendingTx[],
+  ): Promise<{ codes: number[]; effects: Array<TxEffects | undefined> }> {
     const ns = this.options.chaincodeName;
     const readKeys = new Set<string>();
     for (const tx of batch) for (const key of tx.reads.keys()) readKeys.add(key);
@@ -391,6 +410,7 @@ export class EmbeddedLedger {
     const hashedUpdated = new Map<string, Version | null>();
     const seen = new Set<string>();
     const codes: number[] = [];
+    const allEffects: Array<TxEffects | undefined> = [];
 
     for (const [i, tx] of batch.entries()) {
       let code: number = VALID;
@@ -424,8 +444,12 @@ export class EmbeddedLedger {
       }
       seen.add(tx.txId);
       codes.push(code);
-      if (code !== VALID) continue;
+      if (code !== VALID) {
+        allEffects.push(undefined);
+        continue;
+      }
       const effects = decodeTxEffects(tx.envelopeBytes);
+      allEffects.push(effects);
       const version = { block: blockNumber, tx: i };
       for (const write of effects.writes) updated.set(write.key, write.value === null ? null : version);
       for (const write of effects.hashedWrites) {
@@ -436,7 +460,7 @@ export class EmbeddedLedger {
         }
       }
     }
-    return codes;
+    return { codes, effects: allEffects };
   }
 
   /** Re-runs a recorded range query against committed state plus this block's earlier writes. */
@@ -460,16 +484,23 @@ export class EmbeddedLedger {
   }
 
   /** Applies a stored block to state, history and indexes; used by commit and by recovery. */
-  private async applyBlock(block: common.Block, location: BlockLocation, pendingPrivate: Map<number, Buffer>): Promise<void> {
+  private async applyBlock(
+    block: common.Block,
+    location: BlockLocation,
+    pendingPrivate: Map<number, Buffer>,
+    /** Effects already decoded during validation, by transaction number. */
+    knownEffects: ReadonlyArray<TxEffects | undefined> = [],
+  ): Promise<void> {
     const header = block.getHeader();
     if (!header) throw new LedgerUnavailableError('block without header');
     const blockNumber = header.getNumber();
-    const codes = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array();
+    const codes =
+      block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array();
     const ops: BatchOp[] = [];
     const envelopes = block.getData()?.getDataList_asU8() ?? [];
     for (const [i, envelope] of envelopes.entries()) {
       const code = codes[i] ?? VALID;
-      const effects = decodeTxEffects(envelope);
+      const effects = knownEffects[i] ?? decodeTxEffects(envelope);
       if (effects.txId && !(code === DUPLICATE_TXID)) {
         ops.push({
           type: 'put',
@@ -539,7 +570,8 @@ export class EmbeddedLedger {
     let from = { file: 0, offset: 0 };
     if (savepoint) {
       const location = await this.state.blockLocation(savepoint.block);
-      if (!location) throw new LedgerUnavailableError(`state savepoint names block ${savepoint.block} but the block index lacks it`);
+      if (!location)
+        throw new LedgerUnavailableError(`state savepoint names block ${savepoint.block} but the block index lacks it`);
       from = { file: location.file, offset: location.offset + location.length };
       this.heightValue = savepoint.block + 1;
       this.previousHash = savepoint.headerHash;
@@ -556,7 +588,14 @@ export class EmbeddedLedger {
         );
       }
       if (number > 0 && !Buffer.from(header?.getPreviousHash_asU8() ?? []).equals(this.previousHash)) {
-        throw new LedgerUnavailableError(`block ${number} does not chain to block ${number - 1}`);
+        throw new LedgerUnavailableError(
+          `block ${number} does not chain to block ${number - 1}; the blockfile is damaged`,
+        );
+      }
+      if (
+        !blockDataHash(block.getData()?.getDataList_asU8() ?? []).equals(Buffer.from(header?.getDataHash_asU8() ?? []))
+      ) {
+        throw new LedgerUnavailableError(`block ${number} does not match its data hash; the blockfile is damaged`);
       }
       await this.applyBlock(block, location, await this.state.pendingPrivate(number));
       replayed += 1;
@@ -586,7 +625,8 @@ export class EmbeddedLedger {
     const recent = this.recentBlocks.get(number);
     if (recent) return recent;
     const location = await this.state.blockLocation(number);
-    if (!location) throw new LedgerError('GNC_LEDGER_BLOCK_NOT_FOUND', `block ${number} does not exist`, { httpStatus: 404 });
+    if (!location)
+      throw new LedgerError('GNC_LEDGER_BLOCK_NOT_FOUND', `block ${number} does not exist`, { httpStatus: 404 });
     return this.blocks.read(location);
   }
 

@@ -112,7 +112,9 @@ export class StateStore implements StateReader {
   async getRange(namespace: string, start: string, end: string, limit: number): Promise<RangeResult[]> {
     const prefix = Buffer.concat([Buffer.from('s' + namespace, 'utf8'), SEP]);
     const gte = Buffer.concat([prefix, Buffer.from(start, 'utf8')]);
-    const lt = end ? Buffer.concat([prefix, Buffer.from(end, 'utf8')]) : Buffer.from('s' + namespace + '\u0001', 'utf8');
+    const lt = end
+      ? Buffer.concat([prefix, Buffer.from(end, 'utf8')])
+      : Buffer.from('s' + namespace + '\u0001', 'utf8');
     const rows: RangeResult[] = [];
     for await (const [key, value] of this.db.iterator({ gte, lt, limit })) {
       const decoded = decodeVersioned(value);

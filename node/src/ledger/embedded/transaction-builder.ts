@@ -57,14 +57,17 @@ export function toTimestamp(date: Date): Timestamp {
   return ts;
 }
 
-export function newSignatureHeader(creatorBytes: Uint8Array, nonce: Uint8Array = randomBytes(24)): common.SignatureHeader {
+export function newSignatureHeader(
+  creatorBytes: Uint8Array,
+  nonce: Uint8Array = randomBytes(24),
+): common.SignatureHeader {
   const header = new common.SignatureHeader();
   header.setCreator(creatorBytes);
   header.setNonce(nonce);
   return header;
 }
 
-export function buildProposal(input: ProposalInput): BuiltProposal {
+export async function buildProposal(input: ProposalInput): Promise<BuiltProposal> {
   const timestamp = input.timestamp ?? new Date();
   const creatorBytes = serializeIdentity(input.creator);
   const nonce = randomBytes(24);
@@ -119,7 +122,7 @@ export function buildProposal(input: ProposalInput): BuiltProposal {
 
   const signedProposal = new peer.SignedProposal();
   signedProposal.setProposalBytes(proposalBytes);
-  signedProposal.setSignature(input.creator.sign(proposalBytes));
+  signedProposal.setSignature(await input.creator.signAsync(proposalBytes));
 
   return {
     txId,
@@ -166,7 +169,7 @@ export interface Endorsed {
 }
 
 /** What an endorsing peer returns: the proposal response payload and its signature (endorser.go). */
-export function endorse(input: EndorsementInput): Endorsed {
+export async function endorse(input: EndorsementInput): Promise<Endorsed> {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName(input.chaincodeName);
   chaincodeId.setVersion(input.chaincodeVersion);
@@ -190,16 +193,18 @@ export function endorse(input: EndorsementInput): Endorsed {
   const endorserBytes = serializeIdentity(input.endorser);
   const endorsement = new peer.Endorsement();
   endorsement.setEndorser(endorserBytes);
-  endorsement.setSignature(input.endorser.sign(Buffer.concat([proposalResponsePayloadBytes, endorserBytes])));
+  endorsement.setSignature(
+    await input.endorser.signAsync(Buffer.concat([proposalResponsePayloadBytes, endorserBytes])),
+  );
   return { proposalResponsePayloadBytes, endorsement };
 }
 
 /** The signed transaction envelope a client sends to ordering (protoutil.CreateSignedTx). */
-export function buildTransactionEnvelope(
+export async function buildTransactionEnvelope(
   built: BuiltProposal,
   endorsed: Endorsed,
   creator: SigningIdentity,
-): { envelopeBytes: Uint8Array } {
+): Promise<{ envelopeBytes: Uint8Array }> {
   const endorsedAction = new peer.ChaincodeEndorsedAction();
   endorsedAction.setProposalResponsePayload(endorsed.proposalResponsePayloadBytes);
   endorsedAction.setEndorsementsList([endorsed.endorsement]);
@@ -226,6 +231,6 @@ export function buildTransactionEnvelope(
 
   const envelope = new common.Envelope();
   envelope.setPayload(payloadBytes);
-  envelope.setSignature(creator.sign(payloadBytes));
+  envelope.setSignature(await creator.signAsync(payloadBytes));
   return { envelopeBytes: envelope.serializeBinary() };
 }

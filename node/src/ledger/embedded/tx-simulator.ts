@@ -122,7 +122,9 @@ export class TxSimulator {
   }
 
   handlePutStateMetadata(): Promise<void> {
-    return Promise.reject(new SimulatorError('key-level endorsement policies are not supported by the embedded ledger'));
+    return Promise.reject(
+      new SimulatorError('key-level endorsement policies are not supported by the embedded ledger'),
+    );
   }
 
   handleGetStateMetadata(): Promise<Record<string, Buffer>> {
@@ -184,9 +186,7 @@ export class TxSimulator {
       response.setMetadata(responseMetadata.serializeBinary());
     }
     const iterator = new StateQueryIterator(this, channelId, txId, response);
-    return pageSize > 0
-      ? { iterator, metadata: { bookmark, fetchedRecordsCount: page.length } }
-      : { iterator };
+    return pageSize > 0 ? { iterator, metadata: { bookmark, fetchedRecordsCount: page.length } } : { iterator };
   }
 
   handleQueryStateNext(): Promise<never> {

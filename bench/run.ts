@@ -1,0 +1,30 @@
+/**
+ * Benchmark runner: `npm run bench -- <name> [...]` (all when no name is given). Benchmarks print
+ * figures, one per line as `<name>: <value> <unit>`; they never pass or fail on a number.
+ */
+import '../node/src/ledger/embedded/fabric-logging';
+import { ledgerBenchmark } from './ledger';
+
+const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
+  ledger: ledgerBenchmark,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const selected = name ? [name] : Object.keys(benchmarks);
+  for (const key of selected) {
+    const run = benchmarks[key];
+    if (!run) {
+      console.error(`unknown benchmark '${key}'; known: ${Object.keys(benchmarks).join(', ')}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.log(`# ${key}`);
+    await run(args);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

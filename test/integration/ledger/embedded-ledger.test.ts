@@ -1,0 +1,227 @@
+import { strict as assert } from 'node:assert';
+import { cp, open, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { verifyBlockfile } from '../../../node/src/audit';
+import { blockHeaderBytes } from '../../../node/src/fabric/block-hash';
+import { verifySignature } from '../../../node/src/identity';
+import { LedgerCommitError, LedgerUnavailableError } from '../../../node/src/ledger/ledger-errors';
+import type { EmbeddedLedger, RecoveryReport } from '../../../node/src/ledger/embedded/embedded-ledger';
+import { openTestLedger } from '../../support/embedded-ledger-fixture';
+import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
+import { createTestOrganizations, temporaryDirectory, type TestOrganizations } from '../../support/test-organizations';
+
+describe('EmbeddedLedger', function () {
+  this.timeout(60_000);
+  let orgs: TestOrganizations;
+  let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
+
+  before(async () => {
+    orgs = await createTestOrganizations();
+    tmp = await temporaryDirectory('embedded');
+  });
+  after(async () => tmp.remove());
+
+  const openAt = (directory: string, onRecovery?: (r: RecoveryReport) => void) =>
+    openTestLedger({
+      directory,
+      node: orgs.node,
+      nodeOrganization: orgs.nodeOrganization,
+      organizations: orgs.organizations,
+      overrides: onRecovery ? { onRecovery } : {},
+    });
+
+  const lodge = async (ledger: EmbeddedLedger, id = uniqueId('DEC')) => {
+    const client = ledger.client(await orgs.user('customsA', 'single-window'));
+    return client.submit({ contract: 'Declaration', name: 'Lodge', args: [JSON.stringify(sampleDeclaration(id))] });
+  };
+
+  const blockDir = (directory: string) => path.join(directory, 'chains', 'chains', 'gnc');
+
+  describe('blocks', () => {
+    it('writes a genesis config block and signed Fabric blocks whose endorsements verify with the node certificate', async () => {
+      const directory = path.join(tmp.dir, 'blocks');
+      const ledger = await openAt(directory);
+      try {
+        const submitted = await lodge(ledger);
+        const genesis = await ledger.readBlock(0);
+        const configPayload = common.Payload.deserializeBinary(
+          common.Envelope.deserializeBinary(
+            genesis.getData()?.getDataList_asU8()[0] ?? new Uint8Array(),
+          ).getPayload_asU8(),
+        );
+        const configHeader = common.ChannelHeader.deserializeBinary(
+          configPayload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+        );
+        assert.equal(configHeader.getType(), common.HeaderType.CONFIG);
+        const config = common.ConfigEnvelope.deserializeBinary(configPayload.getData_asU8()).getConfig();
+        const application = config?.getChannelGroup()?.getGroupsMap().get('Application');
+        assert.deepEqual(
+          application
+            ?.getGroupsMap()
+            .getEntryList()
+            .map(([name]) => name)
+            .sort(),
+          ['AuditorMSP', 'CustomsAMSP', 'CustomsBMSP'],
+        );
+
+        const block = await ledger.readBlock(Number(submitted.blockNumber));
+        const header = block.getHeader();
+        assert.ok(header);
+        // Orderer signature over metadata value || signature header || header bytes.
+        const signatures = common.Metadata.deserializeBinary(
+          block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES] ?? new Uint8Array(),
+        );
+        const signature = signatures.getSignaturesList()[0];
+        assert.ok(signature);
+        const signed = Buffer.concat([
+          signatures.getValue_asU8(),
+          signature.getSignatureHeader_asU8(),
+          blockHeaderBytes(BigInt(header.getNumber()), header.getPreviousHash_asU8(), header.getDataHash_asU8()),
+        ]);
+        assert.ok(verifySignature(orgs.node.certificatePem, signed, signature.getSignature_asU8()));
+        const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER];
+        assert.deepEqual([...(filter ?? [])], [peer.TxValidationCode.VALID]);
+
+        // The endorsement inside the transaction: signed by the node over response payload || endorser.
+        const envelope = common.Envelope.deserializeBinary(block.getData()?.getDataList_asU8()[0] ?? new Uint8Array());
+        const transaction = peer.Transaction.deserializeBinary(
+          common.Payload.deserializeBinary(envelope.getPayload_asU8()).getData_asU8(),
+        );
+        const action = peer.ChaincodeActionPayload.deserializeBinary(
+          transaction.getActionsList()[0]?.getPayload_asU8() ?? new Uint8Array(),
+        );
+        const endorsed = action.getAction();
+        const endorsement = endorsed?.getEndorsementsList()[0];
+        assert.ok(endorsed && endorsement);
+        assert.ok(
+          verifySignature(
+            orgs.node.certificatePem,
+            Buffer.concat([endorsed.getProposalResponsePayload_asU8(), endorsement.getEndorser_asU8()]),
+            endorsement.getSignature_asU8(),
+          ),
+        );
+        // The creator signed the envelope payload.
+        const creator = await orgs.user('customsA', 'single-window');
+        assert.ok(verifySignature(creator.certificatePem, envelope.getPayload_asU8(), envelope.getSignature_asU8()));
+      } finally {
+        await ledger.close();
+      }
+      const report = await verifyBlockfile(blockDir(directory));
+      assert.ok(report.intact);
+      assert.equal(report.blocksChecked, 2);
+    });
+  });
+
+  describe('validation', () => {
+    it('marks the second of two conflicting updates of one record MVCC_READ_CONFLICT and keeps the first', async () => {
+      const ledger = await openAt(path.join(tmp.dir, 'mvcc'));
+      try {
+        const id = uniqueId('DEC');
+        await lodge(ledger, id);
+        const officer = ledger.client(await orgs.user('customsA', 'officer'));
+        const assign = (lane: string) =>
+          officer.submit({ contract: 'Declaration', name: 'AssignLane', args: [id, lane] });
+        const outcomes = await Promise.allSettled([assign('GREEN'), assign('RED'), assign('YELLOW')]);
+        const fulfilled = outcomes.filter((o) => o.status === 'fulfilled');
+        const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+        assert.equal(fulfilled.length, 1, 'exactly one concurrent update commits');
+        assert.equal(rejected.length, 2);
+        for (const r of rejected) {
+          assert.ok(r.reason instanceof LedgerCommitError);
+          assert.equal(r.reason.validationCode, 'MVCC_READ_CONFLICT');
+        }
+      } finally {
+        await ledger.close();
+      }
+    });
+  });
+
+  describe('recovery', () => {
+    it('cuts off a torn last block and goes on from the block before it', async () => {
+      const directory = path.join(tmp.dir, 'torn');
+      let ledger = await openAt(directory);
+      await lodge(ledger);
+      const kept = await lodge(ledger);
+      const height = ledger.height;
+      const last = ledger.lastBlockLocation;
+      await ledger.close();
+      assert.ok(last);
+
+      // A crash mid-append leaves the first part of a record: append the first half of the last one again.
+      const file = path.join(blockDir(directory), 'blockfile_000000');
+      const bytes = await readFile(file);
+      const sizeBefore = bytes.length;
+      const handle = await open(file, 'a');
+      await handle.write(bytes.subarray(last.offset, last.offset + Math.floor(last.length / 2)));
+      await handle.close();
+
+      const reports: RecoveryReport[] = [];
+      ledger = await openAt(directory, (r) => reports.push(r));
+      try {
+        assert.equal(reports.length, 1);
+        assert.equal(reports[0]?.truncated?.offset, sizeBefore);
+        assert.equal((await stat(file)).size, sizeBefore);
+        assert.equal(ledger.height, height);
+        assert.ok(await ledger.stateStore.txLocation(kept.txId));
+        const next = await lodge(ledger);
+        assert.equal(Number(next.blockNumber), height);
+      } finally {
+        await ledger.close();
+      }
+      assert.ok((await verifyBlockfile(blockDir(directory))).intact);
+    });
+
+    it('replays blocks the state database had not yet recorded when the process stopped', async () => {
+      const directory = path.join(tmp.dir, 'replay');
+      let ledger = await openAt(directory);
+      await lodge(ledger);
+      await ledger.close();
+      await cp(path.join(directory, 'state'), path.join(tmp.dir, 'replay-state-backup'), { recursive: true });
+
+      ledger = await openAt(directory);
+      const id = uniqueId('DEC');
+      const late = await lodge(ledger, id);
+      await ledger.close();
+      // Put back the state as it was before the last block: the blockfile is now one block ahead.
+      await rm(path.join(directory, 'state'), { recursive: true });
+      await cp(path.join(tmp.dir, 'replay-state-backup'), path.join(directory, 'state'), { recursive: true });
+
+      const reports: RecoveryReport[] = [];
+      ledger = await openAt(directory, (r) => reports.push(r));
+      try {
+        assert.equal(reports[0]?.replayedBlocks, 1);
+        assert.equal((await ledger.stateStore.txLocation(late.txId))?.block, Number(late.blockNumber));
+        const officer = ledger.client(await orgs.user('customsA', 'officer'));
+        const record = JSON.parse(
+          Buffer.from(
+            await officer.evaluate({ contract: 'Declaration', name: 'GetDeclaration', args: [id] }),
+          ).toString(),
+        ) as { id: string; status: string };
+        assert.equal(record.id, id);
+        assert.equal(record.status, 'LODGED');
+      } finally {
+        await ledger.close();
+      }
+    });
+
+    it('refuses to open a blockfile whose blocks are damaged before its end', async () => {
+      const directory = path.join(tmp.dir, 'damaged');
+      const ledger = await openAt(directory);
+      await lodge(ledger);
+      await lodge(ledger);
+      await ledger.close();
+      // Forget the state so every block must be read back, then garble bytes inside block 1's record.
+      await rm(path.join(directory, 'state'), { recursive: true });
+      const file = path.join(blockDir(directory), 'blockfile_000000');
+      const bytes = await readFile(file);
+      const handle = await open(file, 'r+');
+      await handle.write(Buffer.alloc(64, 0xff), 0, 64, Math.floor(bytes.length / 2));
+      await handle.close();
+      await assert.rejects(openAt(directory), (error: unknown) => {
+        assert.ok(error instanceof LedgerUnavailableError, String(error));
+        return true;
+      });
+    });
+  });
+});
