@@ -36,12 +36,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof GncError) {
       if (error.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
-      return reply
-        .status(error.httpStatus)
-        .send({
-          code: error.code,
-          message: error.httpStatus >= 500 ? 'internal error; see the node log' : error.message,
-        });
+      return reply.status(error.httpStatus).send({
+        code: error.code,
+        message: error.httpStatus >= 500 ? 'internal error; see the node log' : error.message,
+      });
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');

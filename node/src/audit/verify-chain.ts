@@ -14,7 +14,7 @@
  *   one report shows all the damage.
  */
 import type { common } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderHash, headerFields } from '../fabric/block-hash';
+import { type BlockHeaderFields, blockDataHash, blockHeaderHash, headerFields } from '../fabric/block-hash';
 import { readBlockfiles, type ReadBlockfilesOptions } from '../fabric/blockfile-reader';
 import { transactionsWellFormedError } from '../fabric/transaction-form';
 
@@ -184,11 +184,11 @@ class HashChainVerifier implements ChainVerifier {
     if (header === undefined) {
       return this.record(this.expectedNumber ?? 0n, ['block has no header'], false, undefined);
     }
-    let fields;
+    let fields: BlockHeaderFields;
     try {
       fields = headerFields(header);
     } catch (err) {
-      return this.record(this.expectedNumber ?? 0n, [String((err as Error).message)], false, undefined);
+      return this.record(this.expectedNumber ?? 0n, [(err as Error).message], false, undefined);
     }
     const number = fields.number;
 
