@@ -9,7 +9,53 @@ import { invalidArgument } from './contract-error';
  * silently turned into something else.
  */
 export function canonicalJson(value: unknown): string {
-  return encode(value, '$');
+  // The fast pass builds no paths; a value it cannot encode is encoded again with paths, which
+  // throws the error naming where the value is.
+  try {
+    return encodeFast(value);
+  } catch (error) {
+    if (error instanceof UnsupportedValue) return encode(value, '$');
+    throw error;
+  }
+}
+
+class UnsupportedValue extends Error {}
+
+function encodeFast(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new UnsupportedValue();
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new UnsupportedValue();
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) throw new UnsupportedValue();
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined) throw new UnsupportedValue();
+      out += (i === 0 ? '' : ',') + encodeFast(item);
+    }
+    return out + ']';
+  }
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + encodeFast(item);
+    first = false;
+  }
+  return out + '}';
 }
 
 /** canonicalJson as UTF-8 bytes (what putState, setEvent and the transaction result carry). */

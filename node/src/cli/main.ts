@@ -13,7 +13,7 @@ import { progressReporter } from './progress';
 
 /**
  * `gnc`: the node's command line. Every command takes --data <dir> (default ./data). Errors
- * print their code and what to do, and exit 1; usage errors exit 2.
+ * print their code and what to do, and exit 1.
  */
 
 const program = new Command('gnc')
@@ -193,7 +193,20 @@ audit
     const progress = progressReporter('blocks');
     const report = await verifyBlockfile(target, { onProgress: (p) => progress.update(p.blocks) });
     progress.done();
-    if (options.report) await writeFile(options.report, JSON.stringify(report, null, 2) + '\n');
+    if (options.report) {
+      // Block numbers are bigints; in the report they are plain JSON numbers or, beyond 2^53, strings.
+      const json = JSON.stringify(
+        { target, ...report },
+        (_key, value: unknown) =>
+          typeof value === 'bigint'
+            ? value <= BigInt(Number.MAX_SAFE_INTEGER)
+              ? Number(value)
+              : value.toString()
+            : value,
+        2,
+      );
+      await writeFile(options.report, json + '\n');
+    }
     if (report.intact) {
       console.log(
         `intact: ${report.blocksChecked} blocks (${report.firstBlock ?? '-'}..${report.lastBlock ?? '-'}) in ${target}`,

@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE, loadNodeConfig, parseNodeConfig, type NodeConfig } from '../config/node-config';
-import { ConfigError } from '../errors';
+import { ConfigError, InvalidInputError } from '../errors';
 import { createCertificateAuthority, loadSigningIdentity, writeMspFolder } from '../identity';
 import type { SigningIdentity } from '../identity/signing-identity';
 import type { ChannelOrganization, CollectionDefinition } from '../ledger/embedded/channel-config';
@@ -137,7 +137,7 @@ export async function openNodeHome(
 export function userIdentity(home: NodeHome, role: string): SigningIdentity {
   const identity = home.users.get(role as UserRole);
   if (!identity) {
-    throw new ConfigError(
+    throw new InvalidInputError(
       `no local user with role '${role}' in ${path.join(home.dataDir, home.config.node.usersDir)}; roles available: ${[...home.users.keys()].join(', ') || 'none (run gnc init)'}`,
     );
   }

@@ -1,0 +1,169 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
+import { temporaryDirectory } from '../../support/test-organizations';
+
+/** Runs the built CLI as a user would (bin/gnc.js), with this test's Node. */
+function gnc(
+  args: string[],
+  options: { input?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const bin = path.resolve(__dirname, '../../../../bin/gnc.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+const conformance = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../shared/conformance');
+
+describe('gnc (command line)', function () {
+  this.timeout(120_000);
+  let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let data: string;
+
+  before(async () => {
+    tmp = await temporaryDirectory('cli');
+    data = path.join(tmp.dir, 'data');
+  });
+  after(async () => tmp.remove());
+
+  describe('init, ledger, audit', () => {
+    it('initialises a node, lodges and queries a declaration, lists keys, shows history and verifies the blocks', async () => {
+      const init = await gnc(['--data', data, 'init', '--msp-id', 'CustomsAMSP']);
+      assert.equal(init.code, 0, init.stderr);
+      assert.match(init.stdout, /created .*config\.json/);
+
+      const again = await gnc(['--data', data, 'init']);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /GNC_CONFIG_INVALID: .*already exists; pass --force/);
+
+      const id = uniqueId('CLI');
+      const lodge = await gnc([
+        '--data',
+        data,
+        'ledger',
+        'submit',
+        'Declaration:Lodge',
+        JSON.stringify(sampleDeclaration(id)),
+        '--as',
+        'single-window',
+      ]);
+      assert.equal(lodge.code, 0, lodge.stderr);
+      assert.equal((JSON.parse(lodge.stdout) as { result: { id: string } }).result.id, id);
+
+      const lane = await gnc(['--data', data, 'ledger', 'submit', 'Declaration:AssignLane', id, 'GREEN']);
+      assert.equal(lane.code, 0, lane.stderr);
+
+      const query = await gnc(['--data', data, 'ledger', 'query', 'Declaration:GetDeclaration', id]);
+      assert.equal(query.code, 0, query.stderr);
+      assert.equal((JSON.parse(query.stdout) as { status: string }).status, 'LANE_ASSIGNED');
+
+      const keys = await gnc(['--data', data, 'ledger', 'keys', '--prefix', 'declaration/']);
+      assert.ok(keys.stdout.split('\n').includes(`declaration/${id}`), keys.stdout);
+
+      const history = await gnc(['--data', data, 'audit', 'history', `declaration/${id}`]);
+      assert.equal(history.code, 0, history.stderr);
+      const entries = (JSON.parse(history.stdout) as { history: Array<{ value: { status: string } }> }).history;
+      assert.deepEqual(
+        entries.map((e) => e.value.status),
+        ['LODGED', 'LANE_ASSIGNED'],
+      );
+
+      const verify = await gnc(['--data', data, 'audit', 'verify', '--report', path.join(tmp.dir, 'report.json')]);
+      assert.equal(verify.code, 0, verify.stderr);
+      assert.match(verify.stdout, /^intact: 3 blocks \(0\.\.2\)/);
+    });
+
+    it('refuses a transition outside the lifecycle with the contract code, and exits 1', async () => {
+      const refused = await gnc(['--data', data, 'ledger', 'submit', 'Declaration:Release', 'NO-SUCH-DECLARATION']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /GNC_LEDGER_ENDORSEMENT_FAILED: endorsement failed: NOT_FOUND/);
+    });
+
+    it('rejects a malformed transaction name with a usage error', async () => {
+      const bad = await gnc(['--data', data, 'ledger', 'submit', 'lodge']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /'lodge' is not Contract:Transaction/);
+    });
+
+    it('says what to do when the data folder has no configuration', async () => {
+      const missing = await gnc(['--data', path.join(tmp.dir, 'nowhere'), 'ledger', 'keys']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /run `gnc init --data/);
+    });
+  });
+
+  describe('audit verify --blockfile', () => {
+    it("passes Fabric's sample_prod ledger", async () => {
+      const result = await gnc([
+        'audit',
+        'verify',
+        '--blockfile',
+        path.join(conformance, 'fabric', 'sample_prod.blockfile_000000'),
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^intact: 8 blocks/);
+    });
+
+    it("fails Fabric's sample_bad_ledger naming blocks 0 and 1, and writes the report", async () => {
+      const report = path.join(tmp.dir, 'bad.json');
+      const result = await gnc([
+        'audit',
+        'verify',
+        '--blockfile',
+        path.join(conformance, 'fabric', 'sample_bad_ledger.blockfile_000000'),
+        '--report',
+        report,
+      ]);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /block 0: DataHash mismatch/);
+      assert.match(result.stdout, /block 1: PreviousHash mismatch/);
+      assert.match(result.stdout, /NOT intact: 2 faulty block\(s\)/);
+      const written = JSON.parse(await readFile(report, 'utf8')) as {
+        intact: boolean;
+        faults: Array<{ blockNum: number; errors: string[] }>;
+      };
+      assert.equal(written.intact, false);
+      assert.deepEqual(
+        written.faults.map((f) => [f.blockNum, f.errors]),
+        [
+          [0, ['DataHash mismatch']],
+          [1, ['PreviousHash mismatch']],
+        ],
+      );
+    });
+  });
+
+  describe('start', () => {
+    it('serves /healthz on the configured address and stops on SIGTERM', async () => {
+      const bin = path.resolve(__dirname, '../../../../bin/gnc.js');
+      const child = spawn(process.execPath, [bin, '--data', data, 'start', '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          output += d.toString();
+          const match = /API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.on('exit', () => reject(new Error(`gnc start exited: ${output}`)));
+      });
+      const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; height: number };
+      assert.equal(health.status, 'ok');
+      assert.equal(health.height, 3);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    });
+  });
+});
