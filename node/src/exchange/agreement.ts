@@ -1,0 +1,174 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from '../errors';
+
+/**
+ * A partner agreement: everything the node needs to exchange with one counterpart
+ * administration, the equivalent of an AS4 P-Mode. One JSON file per partner in a folder
+ * (network-config/partners/ for the shipped examples), validated at start: every problem of
+ * every file is listed and the node refuses to start on any.
+ */
+
+const UtilityBlockGrant = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
+    version: Type.String({ default: '1' }),
+    /** send: we may send it to the partner; receive: the partner may send it to us. */
+    direction: Type.Union([Type.Literal('send'), Type.Literal('receive'), Type.Literal('both')]),
+    pattern: Type.Union([Type.Literal('push'), Type.Literal('request-response')], { default: 'push' }),
+    /** The legal basis the agreement cites (an MRA article, a treaty reference). */
+    legalBasis: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const AgreementSchema = Type.Object(
+  {
+    partnerId: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+    name: Type.String({ minLength: 1 }),
+    /** PEM files of the CA certificates the partner's certificates chain to, relative to the agreement file. */
+    trustAnchors: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    transport: Type.Object(
+      {
+        kind: Type.String({ minLength: 1 }),
+        endpoint: Type.String({ minLength: 1 }),
+        /** libp2p: the partner's peer id, bound to its X.509 identity. */
+        peerId: Type.Optional(Type.String()),
+        options: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+      },
+      { additionalProperties: false },
+    ),
+    security: Type.Object(
+      {
+        scheme: Type.String({ minLength: 1 }),
+        /** The partner's encryption certificate (PEM file), when the scheme encrypts. */
+        encryptionCertificate: Type.Optional(Type.String()),
+        options: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+      },
+      { additionalProperties: false },
+    ),
+    format: Type.Object(
+      {
+        kind: Type.String({ minLength: 1 }),
+        options: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+      },
+      { additionalProperties: false },
+    ),
+    utilityBlocks: Type.Array(UtilityBlockGrant, { minItems: 1 }),
+    retry: Type.Object(
+      {
+        maxAttempts: Type.Integer({ minimum: 1, default: 10 }),
+        initialDelayMs: Type.Integer({ minimum: 1, default: 500 }),
+        maxDelayMs: Type.Integer({ minimum: 1, default: 60_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    rateLimit: Type.Object(
+      { messagesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 2000 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    maxMessageBytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+    /** Inbound messages whose created-at is further than this from now are refused as replays. */
+    replayWindowSeconds: Type.Integer({ minimum: 1, default: 300 }),
+    /** Serial numbers (hex) of the partner's revoked certificates. */
+    revokedSerials: Type.Array(Type.String({ pattern: '^[0-9a-fA-F]+$' }), { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+export type Agreement = Static<typeof AgreementSchema>;
+
+/** An agreement with its files read: trust anchors and encryption certificate as PEM text. */
+export interface LoadedAgreement extends Agreement {
+  source: string;
+  trustAnchorsPem: string[];
+  encryptionCertificatePem?: string;
+}
+
+/** Validates one agreement; returns its problems (empty when valid) and the value with defaults. */
+export function checkAgreement(raw: unknown): { agreement?: Agreement; problems: string[] } {
+  const value = Value.Default(AgreementSchema, structuredClone(raw));
+  const problems = [...Value.Errors(AgreementSchema, value)].map((e) => `${e.path || '/'}: ${e.message}`);
+  return problems.length > 0 ? { problems } : { agreement: value as Agreement, problems };
+}
+
+/**
+ * Loads every *.json agreement in `folder`; throws ConfigError listing every problem of every
+ * file (schema, unreadable trust anchors, duplicate partner ids, unknown edge kinds).
+ */
+export async function loadAgreements(
+  folder: string,
+  known: { transports: readonly string[]; securitySchemes: readonly string[]; formats: readonly string[] },
+): Promise<LoadedAgreement[]> {
+  let names: string[];
+  try {
+    names = (await readdir(folder)).filter((n) => n.endsWith('.json')).sort();
+  } catch (error) {
+    throw new ConfigError(`cannot read the partner agreements folder ${folder}`, [], { cause: error });
+  }
+  const problems: string[] = [];
+  const loaded: LoadedAgreement[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = path.join(folder, name);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      problems.push(`${name}: not readable JSON (${(error as Error).message})`);
+      continue;
+    }
+    const { agreement, problems: found } = checkAgreement(raw);
+    if (!agreement) {
+      problems.push(...found.map((p) => `${name}${p}`));
+      continue;
+    }
+    const edgeProblems = [
+      [agreement.transport.kind, known.transports, 'transport.kind'],
+      [agreement.security.scheme, known.securitySchemes, 'security.scheme'],
+      [agreement.format.kind, known.formats, 'format.kind'],
+    ] as const;
+    for (const [value, allowed, field] of edgeProblems) {
+      if (!allowed.includes(value)) problems.push(`${name}/${field}: '${value}' is not one of ${allowed.join(', ')}`);
+    }
+    const previous = seen.get(agreement.partnerId);
+    if (previous) problems.push(`${name}/partnerId: '${agreement.partnerId}' is also the partner of ${previous}`);
+    seen.set(agreement.partnerId, name);
+    const readPem = async (relative: string, field: string): Promise<string | undefined> => {
+      try {
+        const text = await readFile(path.resolve(folder, relative), 'utf8');
+        if (!text.includes('-----BEGIN CERTIFICATE-----'))
+          problems.push(`${name}/${field}: ${relative} holds no PEM certificate`);
+        return text;
+      } catch {
+        problems.push(`${name}/${field}: cannot read ${relative}`);
+        return undefined;
+      }
+    };
+    const trustAnchorsPem: string[] = [];
+    for (const [i, anchor] of agreement.trustAnchors.entries()) {
+      const pem = await readPem(anchor, `trustAnchors/${i}`);
+      if (pem) trustAnchorsPem.push(pem);
+    }
+    const encryptionCertificatePem = agreement.security.encryptionCertificate
+      ? await readPem(agreement.security.encryptionCertificate, 'security/encryptionCertificate')
+      : undefined;
+    loaded.push({
+      ...agreement,
+      source: file,
+      trustAnchorsPem,
+      ...(encryptionCertificatePem ? { encryptionCertificatePem } : {}),
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(`partner agreements in ${folder} are not valid`, problems);
+  return loaded;
+}
+
+/** Whether the agreement lets this Utility Block travel in this direction (as seen from us). */
+export function allowsUtilityBlock(agreement: Agreement, utilityBlock: string, direction: 'send' | 'receive'): boolean {
+  return agreement.utilityBlocks.some(
+    (grant) => grant.id === utilityBlock && (grant.direction === 'both' || grant.direction === direction),
+  );
+}

@@ -1,0 +1,392 @@
+import { ClassicLevel } from 'classic-level';
+import { GncError } from '../errors';
+import { GroupCommitter, type StoreOp } from './group-commit';
+
+/**
+ * Store-and-forward on LevelDB: the outbox (per partner, in order), the inbox the domestic side
+ * reads and acknowledges, the archive of raw bytes as received and as sent (non-repudiation),
+ * the dedupe index of inbound message ids, receipts, dead letters and each message's status.
+ * Every change that belongs together is one atomic batch, written durably (group commit)
+ * before the caller is answered: a receipt is only sent for a message that is on disk.
+ *
+ * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox
+ *       s!<messageId>      status        d!<partner>!<id>    dedupe -> receipt bytes
+ *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
+ *       x!<seq>            dead letter   m!seq               last sequence number
+ */
+
+export type MessageState = 'queued' | 'sent' | 'receipted' | 'dead' | 'received' | 'acknowledged';
+
+export interface MessageStatus {
+  messageId: string;
+  direction: 'in' | 'out';
+  partnerId: string;
+  utilityBlock: string;
+  state: MessageState;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  lastError?: { code: string; message: string };
+}
+
+export interface OutboxEntry {
+  seq: number;
+  messageId: string;
+  partnerId: string;
+  utilityBlock: string;
+  /** The sealed bytes: sealed once, so every retry sends the same bytes. */
+  bytes: Buffer;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+export interface InboxEntry {
+  seq: number;
+  messageId: string;
+  partnerId: string;
+  utilityBlock: string;
+  receivedAt: number;
+  /** The canonical envelope (gnc.v1.Envelope protobuf). */
+  envelope: Buffer;
+}
+
+export interface DeadLetter {
+  seq: number;
+  messageId: string;
+  partnerId: string;
+  reason: { code: string; message: string };
+  deadAt: number;
+}
+
+export class DuplicateMessageError extends GncError {
+  constructor(
+    readonly messageId: string,
+    readonly receipt: Buffer,
+  ) {
+    super('GNC_EXCHANGE_DUPLICATE', `message ${messageId} was already received`, { httpStatus: 409 });
+  }
+}
+
+const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
+
+function encodeEntry(header: object, bytes: Buffer): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(json.length);
+  return Buffer.concat([length, json, bytes]);
+}
+
+function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
+  const length = value.readUInt32BE(0);
+  return {
+    header: JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as T,
+    bytes: Buffer.from(value.subarray(4 + length)),
+  };
+}
+
+export class MessageStore {
+  private seq = 0;
+  private readonly committer: GroupCommitter;
+  /** Inbound ids being accepted right now: a second copy waits, then sees the first. */
+  private readonly accepting = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly db: ClassicLevel<string, Buffer>) {
+    this.committer = new GroupCommitter(db);
+  }
+
+  static async open(location: string): Promise<MessageStore> {
+    const db = new ClassicLevel<string, Buffer>(location, { valueEncoding: 'buffer' });
+    await db.open();
+    const store = new MessageStore(db);
+    const last = await db.get('m!seq');
+    store.seq = last ? Number(last.readBigUInt64BE(0)) : 0;
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.committer.drain();
+    await this.db.close();
+  }
+
+  private nextSeq(): { seq: number; op: StoreOp } {
+    this.seq += 1;
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64BE(BigInt(this.seq));
+    return { seq: this.seq, op: { type: 'put', key: 'm!seq', value } };
+  }
+
+  private statusOp(status: MessageStatus): StoreOp {
+    return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(status), 'utf8') };
+  }
+
+  async status(messageId: string): Promise<MessageStatus | undefined> {
+    const value = await this.db.get(`s!${messageId}`);
+    return value ? (JSON.parse(value.toString('utf8')) as MessageStatus) : undefined;
+  }
+
+  // ---- outbound -----------------------------------------------------------------------------
+
+  /** Queues a sealed message for a partner; durable when this resolves. */
+  async enqueueOutbound(entry: {
+    messageId: string;
+    partnerId: string;
+    utilityBlock: string;
+    bytes: Buffer;
+  }): Promise<OutboxEntry> {
+    if (await this.status(entry.messageId)) {
+      throw new GncError('GNC_EXCHANGE_DUPLICATE', `message id ${entry.messageId} is already in use`, {
+        httpStatus: 409,
+      });
+    }
+    const now = Date.now();
+    const { seq, op } = this.nextSeq();
+    const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now };
+    const { bytes, ...header } = outbox;
+    await this.committer.write([
+      op,
+      { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(header, bytes) },
+      { type: 'put', key: `a!out!${entry.messageId}`, value: entry.bytes },
+      this.statusOp({
+        messageId: entry.messageId,
+        direction: 'out',
+        partnerId: entry.partnerId,
+        utilityBlock: entry.utilityBlock,
+        state: 'queued',
+        attempts: 0,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    ]);
+    return outbox;
+  }
+
+  /** The oldest queued messages for a partner, in the order they were queued. */
+  async outbox(partnerId: string, limit = 100): Promise<OutboxEntry[]> {
+    const out: OutboxEntry[] = [];
+    const prefix = `o!${partnerId}!`;
+    for await (const value of this.db.values({ gt: prefix, lt: `${prefix}~`, limit })) {
+      const { header, bytes } = decodeEntry<Omit<OutboxEntry, 'bytes'>>(value);
+      out.push({ ...header, bytes });
+    }
+    return out;
+  }
+
+  /** The partner answered with a valid receipt: the message leaves the outbox. */
+  async markReceipted(entry: OutboxEntry, receipt: Buffer): Promise<void> {
+    const status = await this.status(entry.messageId);
+    const now = Date.now();
+    await this.committer.write([
+      { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
+      { type: 'put', key: `r!${entry.messageId}`, value: receipt },
+      this.statusOp({
+        ...(status ?? this.fallbackStatus(entry, 'out')),
+        state: 'receipted',
+        attempts: entry.attempts + 1,
+        updatedAt: now,
+      }),
+    ]);
+  }
+
+  /** A failed attempt: keep the message queued until `nextAttemptAt`. */
+  async markAttemptFailed(
+    entry: OutboxEntry,
+    error: { code: string; message: string },
+    nextAttemptAt: number,
+  ): Promise<OutboxEntry> {
+    const updated: OutboxEntry = { ...entry, attempts: entry.attempts + 1, nextAttemptAt };
+    const { bytes, ...header } = updated;
+    const status = await this.status(entry.messageId);
+    await this.committer.write([
+      { type: 'put', key: `o!${entry.partnerId}!${seqKey(entry.seq)}`, value: encodeEntry(header, bytes) },
+      this.statusOp({
+        ...(status ?? this.fallbackStatus(entry, 'out')),
+        state: 'queued',
+        attempts: updated.attempts,
+        updatedAt: Date.now(),
+        lastError: error,
+      }),
+    ]);
+    return updated;
+  }
+
+  /** Gives up on a message: out of the outbox, into the dead letters an operator sees and replays. */
+  async deadLetter(entry: OutboxEntry, reason: { code: string; message: string }): Promise<void> {
+    const { seq, op } = this.nextSeq();
+    const status = await this.status(entry.messageId);
+    const letter: DeadLetter = {
+      seq,
+      messageId: entry.messageId,
+      partnerId: entry.partnerId,
+      reason,
+      deadAt: Date.now(),
+    };
+    await this.committer.write([
+      op,
+      { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
+      {
+        type: 'put',
+        key: `x!${seqKey(seq)}`,
+        value: encodeEntry({ ...letter, utilityBlock: entry.utilityBlock }, entry.bytes),
+      },
+      this.statusOp({
+        ...(status ?? this.fallbackStatus(entry, 'out')),
+        state: 'dead',
+        attempts: entry.attempts + 1,
+        updatedAt: Date.now(),
+        lastError: reason,
+      }),
+    ]);
+  }
+
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    for await (const value of this.db.values({ gt: 'x!', lt: 'x!~', limit })) {
+      out.push(decodeEntry<DeadLetter>(value).header);
+    }
+    return out;
+  }
+
+  /** Puts a dead letter back at the end of its partner's outbox, attempts reset. */
+  async replayDeadLetter(messageId: string): Promise<OutboxEntry> {
+    for await (const [key, value] of this.db.iterator({ gt: 'x!', lt: 'x!~' })) {
+      const { header, bytes } = decodeEntry<DeadLetter & { utilityBlock: string }>(value);
+      if (header.messageId !== messageId) continue;
+      const { seq, op } = this.nextSeq();
+      const entry: OutboxEntry = {
+        seq,
+        messageId,
+        partnerId: header.partnerId,
+        utilityBlock: header.utilityBlock,
+        bytes,
+        attempts: 0,
+        nextAttemptAt: Date.now(),
+      };
+      const { bytes: _bytes, ...entryHeader } = entry;
+      const status = await this.status(messageId);
+      await this.committer.write([
+        op,
+        { type: 'del', key },
+        { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(entryHeader, bytes) },
+        this.statusOp({
+          ...(status ?? this.fallbackStatus(entry, 'out')),
+          state: 'queued',
+          attempts: 0,
+          updatedAt: Date.now(),
+        }),
+      ]);
+      return entry;
+    }
+    throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no dead letter with message id ${messageId}`, { httpStatus: 404 });
+  }
+
+  // ---- inbound ------------------------------------------------------------------------------
+
+  /**
+   * Accepts an inbound message once: the raw bytes, the canonical envelope, the dedupe marker
+   * and the receipt to answer with are written in one durable batch. A message id already
+   * accepted from this partner throws DuplicateMessageError carrying the first receipt.
+   */
+  async acceptInbound(message: {
+    messageId: string;
+    partnerId: string;
+    utilityBlock: string;
+    raw: Buffer;
+    envelope: Buffer;
+    receipt: Buffer;
+  }): Promise<InboxEntry> {
+    const lockKey = `${message.partnerId}!${message.messageId}`;
+    while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
+    const work = (async () => {
+      const seen = await this.db.get(`d!${lockKey}`);
+      if (seen) throw new DuplicateMessageError(message.messageId, seen);
+      const now = Date.now();
+      const { seq, op } = this.nextSeq();
+      const entry: InboxEntry = {
+        seq,
+        messageId: message.messageId,
+        partnerId: message.partnerId,
+        utilityBlock: message.utilityBlock,
+        receivedAt: now,
+        envelope: message.envelope,
+      };
+      const { envelope, ...header } = entry;
+      await this.committer.write([
+        op,
+        { type: 'put', key: `d!${lockKey}`, value: message.receipt },
+        { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
+        { type: 'put', key: `a!in!${message.partnerId}!${message.messageId}`, value: message.raw },
+        this.statusOp({
+          messageId: message.messageId,
+          direction: 'in',
+          partnerId: message.partnerId,
+          utilityBlock: message.utilityBlock,
+          state: 'received',
+          attempts: 1,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      ]);
+      return entry;
+    })();
+    this.accepting.set(lockKey, work);
+    try {
+      return await work;
+    } finally {
+      this.accepting.delete(lockKey);
+    }
+  }
+
+  /** Messages received and not yet acknowledged by the domestic side, oldest first. */
+  async inbox(limit = 100, after = 0): Promise<InboxEntry[]> {
+    const out: InboxEntry[] = [];
+    for await (const value of this.db.values({ gt: `i!${seqKey(after)}`, lt: 'i!~', limit })) {
+      const { header, bytes } = decodeEntry<Omit<InboxEntry, 'envelope'>>(value);
+      out.push({ ...header, envelope: bytes });
+    }
+    return out;
+  }
+
+  /** The domestic side has taken the message: it leaves the inbox (the archive keeps it). */
+  async acknowledge(seq: number): Promise<void> {
+    const key = `i!${seqKey(seq)}`;
+    const value = await this.db.get(key);
+    if (!value) throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no inbox entry ${seq}`, { httpStatus: 404 });
+    const { header } = decodeEntry<Omit<InboxEntry, 'envelope'>>(value);
+    const status = await this.status(header.messageId);
+    await this.committer.write([
+      { type: 'del', key },
+      ...(status ? [this.statusOp({ ...status, state: 'acknowledged', updatedAt: Date.now() })] : []),
+    ]);
+  }
+
+  /** The raw bytes as received from (`in`) or sent to (`out`) a partner. */
+  async archived(direction: 'in' | 'out', messageId: string, partnerId?: string): Promise<Buffer | undefined> {
+    return this.db.get(direction === 'in' ? `a!in!${partnerId ?? ''}!${messageId}` : `a!out!${messageId}`);
+  }
+
+  async receiptOf(messageId: string): Promise<Buffer | undefined> {
+    return this.db.get(`r!${messageId}`);
+  }
+
+  /** Counts for metrics: queued outbound per partner, inbox depth, dead letters. */
+  async depths(): Promise<{ outbox: Record<string, number>; inbox: number; deadLetters: number }> {
+    const outbox: Record<string, number> = {};
+    for await (const key of this.db.keys({ gt: 'o!', lt: 'o!~' })) {
+      const partner = key.split('!')[1] ?? '';
+      outbox[partner] = (outbox[partner] ?? 0) + 1;
+    }
+    let inbox = 0;
+    for await (const _ of this.db.keys({ gt: 'i!', lt: 'i!~' })) inbox += 1;
+    let deadLetters = 0;
+    for await (const _ of this.db.keys({ gt: 'x!', lt: 'x!~' })) deadLetters += 1;
+    return { outbox, inbox, deadLetters };
+  }
+
+  private fallbackStatus(
+    entry: { messageId: string; partnerId: string; utilityBlock: string },
+    direction: 'in' | 'out',
+  ): MessageStatus {
+    const now = Date.now();
+    return { ...entry, direction, state: 'queued', attempts: 0, createdAt: now, updatedAt: now };
+  }
+}

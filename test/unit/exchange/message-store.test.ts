@@ -1,0 +1,126 @@
+import { strict as assert } from 'node:assert';
+import path from 'node:path';
+import { DuplicateMessageError, MessageStore } from '../../../node/src/exchange/message-store';
+import { temporaryDirectory } from '../../support/test-organizations';
+
+describe('MessageStore', () => {
+  let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let store: MessageStore;
+  let location: string;
+
+  beforeEach(async () => {
+    tmp = await temporaryDirectory('store');
+    location = path.join(tmp.dir, 'exchange');
+    store = await MessageStore.open(location);
+  });
+  afterEach(async () => {
+    await store.close();
+    await tmp.remove();
+  });
+
+  const outbound = (id: string, partnerId = 'CustomsB') => ({
+    messageId: id,
+    partnerId,
+    utilityBlock: 'export-import-prearrival',
+    bytes: Buffer.from(`sealed ${id}`),
+  });
+
+  describe('enqueueOutbound', () => {
+    it('keeps each partner’s outbox in the order messages were queued, across a reopen', async () => {
+      await Promise.all(['m1', 'm2', 'm3'].map((id) => store.enqueueOutbound(outbound(id))));
+      await store.enqueueOutbound(outbound('other', 'CustomsC'));
+      await store.close();
+      store = await MessageStore.open(location);
+      const queued = await store.outbox('CustomsB');
+      assert.deepEqual(
+        queued.map((e) => [e.messageId, e.bytes.toString()]),
+        [
+          ['m1', 'sealed m1'],
+          ['m2', 'sealed m2'],
+          ['m3', 'sealed m3'],
+        ],
+      );
+      assert.equal((await store.status('m2'))?.state, 'queued');
+      assert.deepEqual(
+        (await store.outbox('CustomsC')).map((e) => e.messageId),
+        ['other'],
+      );
+    });
+
+    it('refuses a message id already used', async () => {
+      await store.enqueueOutbound(outbound('m1'));
+      await assert.rejects(store.enqueueOutbound(outbound('m1')), { code: 'GNC_EXCHANGE_DUPLICATE' });
+    });
+  });
+
+  describe('markReceipted, markAttemptFailed, deadLetter, replayDeadLetter', () => {
+    it('moves a message through retries to a dead letter and back into the outbox', async () => {
+      const entry = await store.enqueueOutbound(outbound('m1'));
+      const retried = await store.markAttemptFailed(
+        entry,
+        { code: 'GNC_TRANSPORT_UNREACHABLE', message: 'refused' },
+        Date.now() + 1000,
+      );
+      assert.equal(retried.attempts, 1);
+      assert.equal((await store.status('m1'))?.lastError?.code, 'GNC_TRANSPORT_UNREACHABLE');
+      await store.deadLetter(retried, { code: 'GNC_EXCHANGE_GAVE_UP', message: 'no receipt after 2 attempts' });
+      assert.deepEqual(await store.outbox('CustomsB'), []);
+      assert.deepEqual(
+        (await store.deadLetters()).map((d) => d.messageId),
+        ['m1'],
+      );
+      assert.equal((await store.status('m1'))?.state, 'dead');
+
+      const replayed = await store.replayDeadLetter('m1');
+      assert.equal(replayed.attempts, 0);
+      assert.deepEqual(await store.deadLetters(), []);
+      const queued = await store.outbox('CustomsB');
+      assert.equal(queued[0]?.bytes.toString(), 'sealed m1');
+      await store.markReceipted(queued[0]!, Buffer.from('receipt'));
+      assert.deepEqual(await store.outbox('CustomsB'), []);
+      assert.equal((await store.status('m1'))?.state, 'receipted');
+      assert.equal((await store.receiptOf('m1'))?.toString(), 'receipt');
+    });
+  });
+
+  describe('acceptInbound', () => {
+    const inbound = (id: string) => ({
+      messageId: id,
+      partnerId: 'CustomsB',
+      utilityBlock: 'inspection-result-sharing',
+      raw: Buffer.from(`raw ${id}`),
+      envelope: Buffer.from(`envelope ${id}`),
+      receipt: Buffer.from(`receipt ${id}`),
+    });
+
+    it('accepts a message once; a concurrent or later copy gets the first receipt back as a duplicate', async () => {
+      const results = await Promise.allSettled([
+        store.acceptInbound(inbound('in1')),
+        store.acceptInbound(inbound('in1')),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const duplicate = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
+      assert.ok(duplicate instanceof DuplicateMessageError);
+      assert.equal(duplicate.receipt.toString(), 'receipt in1');
+      assert.equal((await store.inbox()).length, 1);
+      assert.equal((await store.archived('in', 'in1', 'CustomsB'))?.toString(), 'raw in1');
+    });
+
+    it('lists the inbox oldest first and removes an entry when acknowledged', async () => {
+      for (const id of ['a', 'b', 'c']) await store.acceptInbound(inbound(id));
+      const inbox = await store.inbox();
+      assert.deepEqual(
+        inbox.map((e) => e.messageId),
+        ['a', 'b', 'c'],
+      );
+      await store.acknowledge(inbox[1]!.seq);
+      assert.deepEqual(
+        (await store.inbox()).map((e) => e.messageId),
+        ['a', 'c'],
+      );
+      assert.equal((await store.status('b'))?.state, 'acknowledged');
+      await assert.rejects(store.acknowledge(inbox[1]!.seq), { code: 'GNC_EXCHANGE_NOT_FOUND' });
+      assert.deepEqual(await store.depths(), { outbox: {}, inbox: 2, deadLetters: 0 });
+    });
+  });
+});
