@@ -76,7 +76,7 @@ describe('MessageStore', () => {
       assert.deepEqual(await store.deadLetters(), []);
       const queued = await store.outbox('CustomsB');
       assert.equal(queued[0]?.bytes.toString(), 'sealed m1');
-      await store.markReceipted(queued[0]!, Buffer.from('receipt'));
+      await store.markReceipted(queued[0], Buffer.from('receipt'));
       assert.deepEqual(await store.outbox('CustomsB'), []);
       assert.equal((await store.status('m1'))?.state, 'receipted');
       assert.equal((await store.receiptOf('m1'))?.toString(), 'receipt');
