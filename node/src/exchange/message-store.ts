@@ -13,6 +13,9 @@ import { GroupCommitter, type StoreOp } from './group-commit';
  *       s!<messageId>      status        d!<partner>!<id>    dedupe -> receipt bytes
  *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
  *       x!<seq>            dead letter   m!seq               last sequence number
+ *       n!<seq>            digest waiting to be anchored
+ *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
+ *       p!<dir>!<id>       which batch and leaf holds a message's digest
  */
 
 export type MessageState = 'queued' | 'sent' | 'receipted' | 'dead' | 'received' | 'acknowledged';
@@ -56,6 +59,27 @@ export interface DeadLetter {
   partnerId: string;
   reason: { code: string; message: string };
   deadAt: number;
+}
+
+/** A message digest waiting to go into an anchor batch. */
+export interface PendingDigest {
+  direction: 'in' | 'out';
+  partnerId: string;
+  messageId: string;
+  /** SHA-256 of the bytes as sent or received (hex). */
+  digest: string;
+  at: number;
+}
+
+export interface AnchorBatchRecord {
+  batchId: string;
+  partnerId: string;
+  merkleRoot: string;
+  leaves: Array<{ direction: 'in' | 'out'; messageId: string; digest: string }>;
+  firstMessageAt: number;
+  lastMessageAt: number;
+  /** Set once AnchorBatch committed. */
+  anchor?: { txId: string; blockNumber: number };
 }
 
 export class DuplicateMessageError extends GncError {
@@ -380,6 +404,78 @@ export class MessageStore {
     let deadLetters = 0;
     for await (const _ of this.db.keys({ gt: 'x!', lt: 'x!~' })) deadLetters += 1;
     return { outbox, inbox, deadLetters };
+  }
+
+  // ---- anchoring ----------------------------------------------------------------------------
+
+  /** Records digests to anchor; durable when this resolves, so a crash cannot lose them. */
+  async addPendingDigests(items: readonly PendingDigest[]): Promise<void> {
+    if (items.length === 0) return;
+    const ops: StoreOp[] = [];
+    for (const item of items) {
+      const { seq, op } = this.nextSeq();
+      ops.push(op, { type: 'put', key: `n!${seqKey(seq)}`, value: Buffer.from(JSON.stringify(item), 'utf8') });
+    }
+    await this.committer.write(ops);
+  }
+
+  async pendingDigests(limit = 100_000): Promise<Array<PendingDigest & { key: string }>> {
+    const out: Array<PendingDigest & { key: string }> = [];
+    for await (const [key, value] of this.db.iterator({ gt: 'n!', lt: 'n!~', limit })) {
+      out.push({ key, ...(JSON.parse(value.toString('utf8')) as PendingDigest) });
+    }
+    return out;
+  }
+
+  /** Stores a batch with the index of each of its messages, and drops those digests from pending, atomically. */
+  async saveAnchorBatch(batch: AnchorBatchRecord, pendingKeys: readonly string[]): Promise<void> {
+    const ops: StoreOp[] = [
+      { type: 'put', key: `b!${batch.batchId}`, value: Buffer.from(JSON.stringify(batch), 'utf8') },
+    ];
+    batch.leaves.forEach((leaf, index) =>
+      ops.push({
+        type: 'put',
+        key: `p!${leaf.direction}!${leaf.messageId}`,
+        value: Buffer.from(JSON.stringify({ batchId: batch.batchId, index }), 'utf8'),
+      }),
+    );
+    for (const key of pendingKeys) ops.push({ type: 'del', key });
+    await this.committer.write(ops);
+  }
+
+  async anchorBatch(batchId: string): Promise<AnchorBatchRecord | undefined> {
+    const value = await this.db.get(`b!${batchId}`);
+    return value ? (JSON.parse(value.toString('utf8')) as AnchorBatchRecord) : undefined;
+  }
+
+  /** Batches saved but not yet confirmed on the ledger (to submit again after a restart). */
+  async unanchoredBatches(): Promise<AnchorBatchRecord[]> {
+    const out: AnchorBatchRecord[] = [];
+    for await (const value of this.db.values({ gt: 'b!', lt: 'b!~' })) {
+      const batch = JSON.parse(value.toString('utf8')) as AnchorBatchRecord;
+      if (!batch.anchor) out.push(batch);
+    }
+    return out;
+  }
+
+  async markBatchAnchored(batchId: string, anchor: { txId: string; blockNumber: number }): Promise<void> {
+    const batch = await this.anchorBatch(batchId);
+    if (!batch) throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no anchor batch ${batchId}`, { httpStatus: 404 });
+    await this.committer.write([
+      { type: 'put', key: `b!${batchId}`, value: Buffer.from(JSON.stringify({ ...batch, anchor }), 'utf8') },
+    ]);
+  }
+
+  /** Which batch and leaf hold a message's digest. */
+  async anchorOf(
+    direction: 'in' | 'out',
+    messageId: string,
+  ): Promise<{ batch: AnchorBatchRecord; index: number } | undefined> {
+    const value = await this.db.get(`p!${direction}!${messageId}`);
+    if (!value) return undefined;
+    const { batchId, index } = JSON.parse(value.toString('utf8')) as { batchId: string; index: number };
+    const batch = await this.anchorBatch(batchId);
+    return batch ? { batch, index } : undefined;
   }
 
   private fallbackStatus(
