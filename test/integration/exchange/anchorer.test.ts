@@ -38,7 +38,7 @@ describe('Anchorer', function () {
       const anchorer = new Anchorer({ store, ledger: officer, intervalMs: 60_000 });
       await anchorer.start();
       const messages = Array.from({ length: 25 }, (_, i) => ({
-        direction: (i % 2 ? 'in' : 'out') as 'in' | 'out',
+        direction: (i % 2 ? 'in' : 'out'),
         partnerId: i < 20 ? 'CustomsB' : 'CustomsC',
         messageId: `msg-${i}`,
         bytes: Buffer.from(`message body ${i}`),
