@@ -3,10 +3,16 @@
  * figures, one per line as `<name>: <value> <unit>`; they never pass or fail on a number.
  */
 import '../node/src/ledger/embedded/fabric-logging';
+import { fabricBenchmark } from './fabric';
+import { cryptoBenchmark } from './crypto';
 import { ledgerBenchmark } from './ledger';
+import { transportBenchmark } from './transport';
 
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ledger: ledgerBenchmark,
+  crypto: cryptoBenchmark,
+  transport: transportBenchmark,
+  fabric: fabricBenchmark,
 };
 
 async function main(): Promise<void> {

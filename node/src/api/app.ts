@@ -1,4 +1,8 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { ExchangeRuntime } from '../exchange/exchange-runtime';
+import { registerExchangeRoutes } from './exchange-routes';
 import { Type, type Static } from '@sinclair/typebox';
 import { keyFromDisplay, keyHistory, keyPrefixFromDisplay, keyToDisplay } from '../audit/key-history';
 import { GncError, InvalidInputError } from '../errors';
@@ -26,12 +30,21 @@ type TransactionBodyT = Static<typeof TransactionBody>;
 
 export interface BuildAppOptions {
   home: NodeHome;
+  /** The exchange side, when the node exchanges with partners. */
+  exchange?: ExchangeRuntime;
   logger?: boolean;
 }
 
-export function buildApp(options: BuildAppOptions): FastifyInstance {
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { home } = options;
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: home.config.api.bodyLimitBytes });
+  // The OpenAPI description is generated from the route schemas; /docs serves it.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'gnc-node API', version: '1', description: 'Ledger and exchange API of a gnc-node' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof GncError) {
@@ -112,6 +125,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     };
   });
 
+  if (options.exchange) registerExchangeRoutes(app, options.exchange);
   return app;
 }
 

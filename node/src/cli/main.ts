@@ -6,6 +6,7 @@ import { buildApp, decodeResult } from '../api/app';
 import { keyFromDisplay, keyHistory, keyPrefixFromDisplay, keyToDisplay } from '../audit/key-history';
 import { verifyBlockfile } from '../audit';
 import { loadNodeConfig } from '../config/node-config';
+import { startExchange } from '../exchange/exchange-runtime';
 import { GncError, asError } from '../errors';
 import { initNodeHome, openNodeHome, userIdentity, type NodeHome } from '../home/node-home';
 import type { TransactionRequest } from '../ledger';
@@ -78,13 +79,19 @@ program
       }
     }
     const home = await openNodeHome(dataDir(), { onRecovery: (message) => console.error(message) });
-    const app = buildApp({ home, logger: false });
+    const exchange = await startExchange(home, { log: (event) => console.log(JSON.stringify(event)) });
+    const app = await buildApp({ home, ...(exchange ? { exchange } : {}), logger: false });
     const port = options.port ?? home.config.api.port;
     const address = await app.listen({ host: home.config.api.host, port });
     console.log(
       `gnc-node ${home.config.node.mspId} on channel '${home.config.ledger.channelId}' (${home.ledger.kind} ledger, height ${await home.ledger.client(home.nodeIdentity).height()})`,
     );
-    console.log(`API listening on ${address}  (GET ${address}/healthz)`);
+    console.log(`API listening on ${address}  (GET ${address}/healthz, OpenAPI at ${address}/docs)`);
+    if (exchange) {
+      for (const [kind, endpoint] of Object.entries(exchange.endpoints))
+        console.log(`exchange ${kind} endpoint: ${endpoint}`);
+      console.log(`partners: ${exchange.agreements.map((a) => a.partnerId).join(', ')}`);
+    }
     console.log(
       `try: npx gnc --data ${path.relative(process.cwd(), dataDir()) || '.'} ledger keys   (in another terminal, after stopping this node: the ledger has one owner)`,
     );
@@ -94,6 +101,7 @@ program
       stopping = true;
       console.log(`${signal}: stopping`);
       await app.close();
+      await exchange?.stop();
       await home.close();
       process.exit(0);
     };

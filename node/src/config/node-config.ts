@@ -64,6 +64,29 @@ export const NodeConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The exchange with partner administrations; absent: the node runs its ledger only. */
+    exchange: Type.Optional(
+      Type.Object(
+        {
+          /** This administration's id, as partners' agreements name it. */
+          nodeId: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+          /** Folder of partner agreements (one JSON file per partner), relative to the data folder. */
+          partnersDir: Type.String({ default: 'partners' }),
+          /** Listen options per transport kind, e.g. { "http": { "port": 7443 } }. */
+          listen: Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { default: {} }),
+          /** A production node refuses the `none` security scheme. */
+          production: Type.Boolean({ default: false }),
+          anchor: Type.Object(
+            {
+              intervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+              maxBatch: Type.Integer({ minimum: 1, default: 5000 }),
+            },
+            { additionalProperties: false, default: {} },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Channel organisations besides the node's own (whose root is msp/ca). */
     organizations: Type.Array(Organization, { default: [] }),
     collections: Type.Array(Collection, { default: [] }),

@@ -28,6 +28,8 @@ export const AgreementSchema = Type.Object(
   {
     partnerId: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
     name: Type.String({ minLength: 1 }),
+    /** ISO 3166-1 alpha-2 codes of the countries the partner administers (routes flows to it). */
+    countries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { default: [] }),
     /** PEM files of the CA certificates the partner's certificates chain to, relative to the agreement file. */
     trustAnchors: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     transport: Type.Object(
@@ -56,6 +58,24 @@ export const AgreementSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * How the partner sends to us, when it differs from how we send to it (each administration
+     * chooses how it receives): the transport we listen on for it, and the scheme and format it uses.
+     */
+    inbound: Type.Optional(
+      Type.Object(
+        {
+          transport: Type.String({ minLength: 1 }),
+          /** libp2p: the peer id the partner connects with (bound to its X.509 identity). */
+          peerId: Type.Optional(Type.String()),
+          security: Type.String({ minLength: 1 }),
+          securityOptions: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+          format: Type.String({ minLength: 1 }),
+          formatOptions: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     utilityBlocks: Type.Array(UtilityBlockGrant, { minItems: 1 }),
     retry: Type.Object(
       {
@@ -70,6 +90,11 @@ export const AgreementSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     maxMessageBytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+    /**
+     * Messages sent to the partner at once. Messages always leave in queue order; with more than
+     * one in flight they may arrive slightly out of order, so 1 gives strict order.
+     */
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
     /** Inbound messages whose created-at is further than this from now are refused as replays. */
     replayWindowSeconds: Type.Integer({ minimum: 1, default: 300 }),
     /** Serial numbers (hex) of the partner's revoked certificates. */
@@ -125,11 +150,18 @@ export async function loadAgreements(
       problems.push(...found.map((p) => `${name}${p}`));
       continue;
     }
-    const edgeProblems = [
+    const edgeProblems: Array<readonly [string, readonly string[], string]> = [
       [agreement.transport.kind, known.transports, 'transport.kind'],
       [agreement.security.scheme, known.securitySchemes, 'security.scheme'],
       [agreement.format.kind, known.formats, 'format.kind'],
-    ] as const;
+    ];
+    if (agreement.inbound) {
+      edgeProblems.push(
+        [agreement.inbound.transport, known.transports, 'inbound.transport'],
+        [agreement.inbound.security, known.securitySchemes, 'inbound.security'],
+        [agreement.inbound.format, known.formats, 'inbound.format'],
+      );
+    }
     for (const [value, allowed, field] of edgeProblems) {
       if (!allowed.includes(value)) problems.push(`${name}/${field}: '${value}' is not one of ${allowed.join(', ')}`);
     }
@@ -164,6 +196,27 @@ export async function loadAgreements(
   }
   if (problems.length > 0) throw new ConfigError(`partner agreements in ${folder} are not valid`, problems);
   return loaded;
+}
+
+/** How the partner's messages reach us: the inbound edges, or the outbound ones mirrored. */
+export function inboundEdges(agreement: Agreement): {
+  transport: string;
+  peerId?: string;
+  security: string;
+  securityOptions: Record<string, unknown>;
+  format: string;
+  formatOptions: Record<string, unknown>;
+} {
+  return (
+    agreement.inbound ?? {
+      transport: agreement.transport.kind,
+      ...(agreement.transport.peerId ? { peerId: agreement.transport.peerId } : {}),
+      security: agreement.security.scheme,
+      securityOptions: agreement.security.options,
+      format: agreement.format.kind,
+      formatOptions: agreement.format.options,
+    }
+  );
 }
 
 /** Whether the agreement lets this Utility Block travel in this direction (as seen from us). */

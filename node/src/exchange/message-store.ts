@@ -16,6 +16,7 @@ import { GroupCommitter, type StoreOp } from './group-commit';
  *       n!<seq>            digest waiting to be anchored
  *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
  *       p!<dir>!<id>       which batch and leaf holds a message's digest
+ *       g!<index>!<value>!<messageId>  what partners shared, indexed (container, declaration)
  */
 
 export type MessageState = 'queued' | 'sent' | 'receipted' | 'dead' | 'received' | 'acknowledged';
@@ -476,6 +477,38 @@ export class MessageStore {
     const { batchId, index } = JSON.parse(value.toString('utf8')) as { batchId: string; index: number };
     const batch = await this.anchorBatch(batchId);
     return batch ? { batch, index } : undefined;
+  }
+
+  /** A small named value of the node's own bookkeeping (e.g. the last ledger block a flow handled). */
+  async meta(name: string): Promise<string | undefined> {
+    return (await this.db.get(`m!meta!${name}`))?.toString('utf8');
+  }
+
+  async setMeta(name: string, value: string): Promise<void> {
+    await this.committer.write([{ type: 'put', key: `m!meta!${name}`, value: Buffer.from(value, 'utf8') }]);
+  }
+
+  // ---- what partners shared -----------------------------------------------------------------
+
+  /** Indexes a shared record under several index values (e.g. container ids), in one batch. */
+  async indexShared(
+    entries: ReadonlyArray<{ index: string; value: string; messageId: string; record: unknown }>,
+  ): Promise<void> {
+    await this.committer.write(
+      entries.map((e) => ({
+        type: 'put' as const,
+        key: `g!${e.index}!${e.value}!${e.messageId}`,
+        value: Buffer.from(JSON.stringify(e.record), 'utf8'),
+      })),
+    );
+  }
+
+  async shared(index: string, value: string): Promise<unknown[]> {
+    const out: unknown[] = [];
+    const prefix = `g!${index}!${value}!`;
+    for await (const item of this.db.values({ gt: prefix, lt: `${prefix}~` }))
+      out.push(JSON.parse(item.toString('utf8')));
+    return out;
   }
 
   private fallbackStatus(

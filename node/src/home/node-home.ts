@@ -6,6 +6,7 @@ import { createCertificateAuthority, loadSigningIdentity, writeMspFolder } from 
 import type { SigningIdentity } from '../identity/signing-identity';
 import type { ChannelOrganization, CollectionDefinition } from '../ledger/embedded/channel-config';
 import { openLedger, type OpenedLedger } from '../ledger';
+import { issueTransportCertificate } from '../../../adapters/transport/tls-certificates';
 
 /**
  * A node's data folder ("home"): config.json, the organisation's CA, the MSP folders of the node
@@ -67,6 +68,22 @@ export async function initNodeHome(dataDir: string, options: InitOptions): Promi
   const nodeDir = path.join(dataDir, 'msp', 'node');
   await writeMspFolder(nodeDir, { caCertificatePem: ca.caCertificatePem, ...node });
   created.push(nodeDir);
+  // Transport identities: a P-256 TLS certificate for http, an Ed25519 one whose key is the libp2p peer key.
+  for (const [kind, keyType] of [
+    ['http', 'P-256'],
+    ['libp2p', 'Ed25519'],
+  ] as const) {
+    const issued = await issueTransportCertificate(ca, {
+      commonName: `${kind}.${options.mspId.toLowerCase()}`,
+      keyType,
+    });
+    const dir = path.join(dataDir, 'msp', 'tls', kind);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'cert.pem'), issued.certificatePem);
+    await writeFile(path.join(dir, 'key.pem'), issued.privateKeyPem, { mode: 0o600 });
+    if (issued.peerId) await writeFile(path.join(dir, 'peer-id'), issued.peerId + '\n');
+    created.push(dir);
+  }
   for (const role of USER_ROLES) {
     const user = await ca.issue({ commonName: `${role}.${options.mspId.toLowerCase()}`, nodeOU: 'client', role });
     const userDir = path.join(dataDir, 'msp', 'users', role);

@@ -41,6 +41,9 @@ export const ledgerImplementations: Readonly<Record<string, LedgerFactory>> = {
       close: () => embedded.close(),
     };
   },
+  // Loaded on first use, so nodes on the embedded ledger never load the gRPC and SDK modules.
+  'fabric-gateway': async (options) => (await import('./fabric-gateway/index.js')).openFabricGatewayLedger(options),
+  'fabric-network': async (options) => (await import('./fabric-network/index.js')).openFabricNetworkLedger(options),
 };
 
 export async function openLedger(options: LedgerOpenOptions): Promise<OpenedLedger> {

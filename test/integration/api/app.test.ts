@@ -8,13 +8,13 @@ describe('buildApp', function () {
   this.timeout(60_000);
   let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
   let home: NodeHome;
-  let app: ReturnType<typeof buildApp>;
+  let app: Awaited<ReturnType<typeof buildApp>>;
 
   before(async () => {
     tmp = await temporaryDirectory('api');
     await initNodeHome(tmp.dir, { mspId: 'CustomsAMSP', organization: 'Customs Administration A' });
     home = await openNodeHome(tmp.dir);
-    app = buildApp({ home });
+    app = await buildApp({ home });
   });
   after(async () => {
     await app.close();

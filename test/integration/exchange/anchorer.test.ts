@@ -37,8 +37,9 @@ describe('Anchorer', function () {
       const officer = ledger.client(await orgs.user('customsA', 'officer'));
       const anchorer = new Anchorer({ store, ledger: officer, intervalMs: 60_000 });
       await anchorer.start();
+      const directionOf = (i: number): 'in' | 'out' => (i % 2 ? 'in' : 'out');
       const messages = Array.from({ length: 25 }, (_, i) => ({
-        direction: (i % 2 ? 'in' : 'out'),
+        direction: directionOf(i),
         partnerId: i < 20 ? 'CustomsB' : 'CustomsC',
         messageId: `msg-${i}`,
         bytes: Buffer.from(`message body ${i}`),

@@ -1,0 +1,251 @@
+/**
+ * A strict validator for the JSON form of gnc.v1 messages, derived from the .proto files
+ * themselves (protobufjs reflection) so it cannot drift from the schema. protobufjs's fromObject
+ * coerces instead of refusing (a number where a string belongs, an unknown enum name dropped), so
+ * foreign JSON is checked here first, and normalised to what fromObject reads exactly.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { FormatInvalidError } from '../../../node/src/canonical';
+import { ConfigError, asError } from '../../../node/src/errors';
+
+type Scalar = 'string' | 'bool' | 'bytes' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'double' | 'float';
+
+interface FieldRule {
+  readonly name: string;
+  readonly repeated: boolean;
+  readonly oneof?: string;
+  readonly kind: Scalar | 'enum' | 'message';
+  readonly enumValues?: ReadonlySet<string>;
+  /** Name of the enum's 0 value (its proto3 default). */
+  readonly enumZero?: string;
+  /** Resolved after all messages are known (the schema is not recursive, but order is arbitrary). */
+  message?: MessageRule;
+}
+
+/** How one message's JSON object is checked. */
+export interface MessageRule {
+  readonly fullName: string;
+  /** By JSON name (lowerCamelCase) and by proto field name; both spellings are accepted. */
+  readonly fields: ReadonlyMap<string, FieldRule>;
+}
+
+const SCALARS: Readonly<Record<string, Scalar>> = {
+  string: 'string',
+  bool: 'bool',
+  bytes: 'bytes',
+  int32: 'int32',
+  sint32: 'int32',
+  sfixed32: 'int32',
+  uint32: 'uint32',
+  fixed32: 'uint32',
+  int64: 'int64',
+  sint64: 'int64',
+  sfixed64: 'int64',
+  uint64: 'uint64',
+  fixed64: 'uint64',
+  double: 'double',
+  float: 'float',
+};
+
+/** Finds proto/ by walking up from this file (works from the sources and from dist/). */
+export function findProtoDir(start = __dirname): string {
+  for (let dir = start, i = 0; i < 8; i++, dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'proto', 'gnc', 'v1', 'envelope.proto'))) return path.join(dir, 'proto');
+  }
+  throw new ConfigError(
+    `json format: cannot find proto/gnc/v1/envelope.proto above ${start}; set the 'protoDir' option`,
+  );
+}
+
+const cache = new Map<string, MessageRule>();
+
+/** The rule tree for `typeName` (e.g. 'gnc.v1.Envelope'), loaded once per proto directory. */
+export function loadMessageRule(protoDir: string, typeName: string): MessageRule {
+  const key = `${protoDir}\0${typeName}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  let root: protobuf.Root;
+  try {
+    root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => path.join(protoDir, target);
+    root.loadSync(['gnc/v1/envelope.proto'], { keepCase: true });
+    root.resolveAll();
+  } catch (err) {
+    throw new ConfigError(`json format: cannot load the schema from ${protoDir}: ${asError(err).message}`, [], {
+      cause: err,
+    });
+  }
+  const rules = new Map<string, MessageRule>();
+  const pending: Array<[FieldRule, string]> = [];
+  const ruleOf = (type: protobuf.Type): MessageRule => {
+    const fullName = type.fullName.replace(/^\./, '');
+    let rule = rules.get(fullName);
+    if (rule) return rule;
+    const fields = new Map<string, FieldRule>();
+    rule = { fullName, fields };
+    rules.set(fullName, rule);
+    for (const field of type.fieldsArray) {
+      if (field.map) throw new ConfigError(`json format: map field ${fullName}.${field.name} is not supported`);
+      const jsonName = protobuf.util.camelCase(field.name);
+      const resolved = field.resolvedType;
+      let fr: FieldRule;
+      if (resolved instanceof protobuf.Enum) {
+        fr = {
+          name: jsonName,
+          repeated: field.repeated,
+          oneof: field.partOf?.name,
+          kind: 'enum',
+          enumValues: new Set(Object.keys(resolved.values)),
+          enumZero: resolved.valuesById[0],
+        };
+      } else if (resolved instanceof protobuf.Type) {
+        fr = { name: jsonName, repeated: field.repeated, oneof: field.partOf?.name, kind: 'message' };
+        pending.push([fr, resolved.fullName]);
+        ruleOf(resolved);
+      } else {
+        const kind = SCALARS[field.type];
+        if (!kind)
+          throw new ConfigError(`json format: field type ${field.type} of ${fullName}.${field.name} is not supported`);
+        fr = { name: jsonName, repeated: field.repeated, oneof: field.partOf?.name, kind };
+      }
+      fields.set(jsonName, fr);
+      if (field.name !== jsonName) fields.set(field.name, fr);
+    }
+    return rule;
+  };
+  const top = ruleOf(root.lookupType(typeName));
+  for (const [fr, name] of pending) fr.message = rules.get(name.replace(/^\./, ''));
+  cache.set(key, top);
+  return top;
+}
+
+const INT64_TEXT = /^-?(0|[1-9][0-9]{0,19})$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Checks `value` against `rule` and returns a copy that protobufjs's fromObject reads exactly:
+ * JSON names, enum names, int64 as decimal strings, bytes as Buffers. Throws FormatInvalidError
+ * naming the JSON path of the first problem.
+ */
+export function validateJson(value: unknown, rule: MessageRule, typeName: string, at = '$'): Record<string, unknown> {
+  const fail = (where: string, problem: string): never => {
+    throw new FormatInvalidError(typeName, `${where}: ${problem}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(at, 'expected a JSON object');
+  const out: Record<string, unknown> = {};
+  const oneofSet = new Map<string, string>();
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const where = `${at}.${key}`;
+    const field = rule.fields.get(key);
+    if (!field) fail(where, `unknown field of ${rule.fullName}`);
+    if (Object.prototype.hasOwnProperty.call(out, field!.name))
+      fail(where, `field '${field!.name}' given twice (JSON and proto names)`);
+    // proto3 JSON: null means "the default value", i.e. absent.
+    if (v === null) continue;
+    if (field!.oneof) {
+      const other = oneofSet.get(field!.oneof);
+      if (other) fail(where, `only one of oneof '${field!.oneof}' may be set, '${other}' is set too`);
+      oneofSet.set(field!.oneof, field!.name);
+    }
+    if (field!.repeated) {
+      if (!Array.isArray(v)) fail(where, 'expected an array');
+      out[field!.name] = (v as unknown[]).map((item, i) =>
+        validateValue(item, field!, typeName, `${where}[${i}]`, fail),
+      );
+    } else {
+      out[field!.name] = validateValue(v, field!, typeName, where, fail);
+    }
+  }
+  return out;
+}
+
+function validateValue(
+  v: unknown,
+  field: FieldRule,
+  typeName: string,
+  where: string,
+  fail: (where: string, problem: string) => never,
+): unknown {
+  switch (field.kind) {
+    case 'string':
+      return typeof v === 'string' ? v : fail(where, `expected a string, got ${describe(v)}`);
+    case 'bool':
+      return typeof v === 'boolean' ? v : fail(where, `expected true or false, got ${describe(v)}`);
+    case 'int32':
+    case 'uint32': {
+      const min = field.kind === 'int32' ? -(2 ** 31) : 0;
+      const max = field.kind === 'int32' ? 2 ** 31 - 1 : 2 ** 32 - 1;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+        return fail(where, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+      }
+      return v;
+    }
+    case 'int64':
+    case 'uint64': {
+      let text: string;
+      if (typeof v === 'number' && Number.isSafeInteger(v)) text = String(v);
+      else if (typeof v === 'string' && INT64_TEXT.test(v)) text = v;
+      else return fail(where, `expected a 64-bit integer as a decimal string, got ${describe(v)}`);
+      const n = BigInt(text);
+      const [min, max] = field.kind === 'int64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+      if (n < min || n > max) return fail(where, `${text} is outside the ${field.kind} range`);
+      return text;
+    }
+    case 'double':
+    case 'float':
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return Number(v);
+      return fail(where, `expected a number, got ${describe(v)}`);
+    case 'bytes':
+      if (typeof v !== 'string' || (!BASE64.test(v) && !BASE64URL.test(v)))
+        return fail(where, `expected base64 bytes, got ${describe(v)}`);
+      return Buffer.from(v, 'base64');
+    case 'enum':
+      if (typeof v !== 'string' || !field.enumValues?.has(v)) {
+        return fail(where, `expected one of ${[...(field.enumValues ?? [])].join(', ')}, got ${describe(v)}`);
+      }
+      return v;
+    case 'message':
+      return validateJson(v, field.message!, typeName, where);
+  }
+}
+
+/**
+ * Removes proto3 default values (empty strings and bytes, zero numbers, false, the enum's 0 name)
+ * from a toObject() result, in place, except on oneof members, whose presence is the value.
+ */
+export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule): Record<string, unknown> {
+  for (const [key, value] of Object.entries(object)) {
+    const field = rule.fields.get(key);
+    if (!field || field.repeated) {
+      if (field?.kind === 'message' && Array.isArray(value)) {
+        for (const item of value) pruneDefaults(item as Record<string, unknown>, field.message!);
+      }
+      continue;
+    }
+    if (field.kind === 'message') {
+      pruneDefaults(value as Record<string, unknown>, field.message!);
+      continue;
+    }
+    if (field.oneof) continue;
+    const isDefault =
+      value === '' ||
+      value === false ||
+      value === 0 ||
+      (value === '0' && (field.kind === 'int64' || field.kind === 'uint64')) ||
+      (field.kind === 'enum' && value === field.enumZero);
+    if (isDefault) delete object[key];
+  }
+  return object;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `"${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${v}`;
+  return typeof v === 'object' ? 'an object' : typeof v;
+}

@@ -1,0 +1,1 @@
+export { protobufFormat } from './protobuf-format';

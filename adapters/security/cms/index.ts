@@ -1,0 +1,1 @@
+export { cmsScheme } from './cms-scheme';

@@ -1,0 +1,33 @@
+/**
+ * Security schemes, chosen per partner by its agreement: the registry and the public types.
+ * The core imports only this file.
+ */
+import { cmsScheme } from './cms';
+import { jwsScheme } from './jws';
+import { noneScheme } from './none';
+import type { SecuritySchemeFactory } from './security-scheme';
+
+/** Every scheme the node offers, by the name an agreement uses. */
+export const securitySchemes: Readonly<Record<string, SecuritySchemeFactory>> = Object.freeze({
+  cms: cmsScheme,
+  jws: jwsScheme,
+  none: noneScheme,
+});
+
+export type { LocalKeys, OpenedMessage, PartnerKeys, SecurityScheme, SecuritySchemeFactory } from './security-scheme';
+export {
+  BadSignatureError,
+  CertificateExpiredError,
+  CertificateNotYetValidError,
+  CertificateRevokedError,
+  DecryptFailedError,
+  MalformedMessageError,
+  MissingSignatureError,
+  NotEncryptedError,
+  SECURITY_ERROR_CODES,
+  SecurityError,
+  UnsupportedAlgorithmError,
+  UntrustedCertificateError,
+  type SecurityErrorCode,
+} from './errors';
+export { cmsScheme, jwsScheme, noneScheme };

@@ -1,0 +1,1 @@
+export { jwsScheme } from './jws-scheme';

@@ -1,0 +1,1 @@
+export { noneScheme } from './none-scheme';

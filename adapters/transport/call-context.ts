@@ -1,0 +1,134 @@
+import { asError } from '../../node/src/errors';
+import { TransportError, TransportErrorCode } from './transport-errors';
+
+/** One send's combined cancellation: the caller's signal, its deadline and the transport's stop(). */
+export interface CallContext {
+  /** Aborts when any of the three fires; its `reason` is the TransportError to reject with. */
+  readonly signal: AbortSignal;
+  /** The TransportError for whatever aborted the call, or undefined while it runs. */
+  failure(): TransportError | undefined;
+  /** Clears the timer and the listeners; call in `finally`. */
+  dispose(): void;
+}
+
+/**
+ * Merges the caller's AbortSignal, the deadline and the transport's lifetime into one signal
+ * whose reason already says which of them fired, so every await in a send can race against one
+ * thing and the error the caller sees names the real cause (ABORTED, TIMEOUT or STOPPED).
+ */
+export function openCall(options: {
+  lifetime: AbortSignal;
+  signal?: AbortSignal | undefined;
+  timeoutMs: number;
+  partnerId: string;
+}): CallContext {
+  const controller = new AbortController();
+  const { partnerId } = options;
+  const cleanups: Array<() => void> = [];
+  const fail = (error: TransportError) => {
+    if (!controller.signal.aborted) controller.abort(error);
+  };
+  const follow = (source: AbortSignal, toError: () => TransportError) => {
+    if (source.aborted) return fail(toError());
+    const listener = () => fail(toError());
+    source.addEventListener('abort', listener, { once: true });
+    cleanups.push(() => source.removeEventListener('abort', listener));
+  };
+  follow(
+    options.lifetime,
+    () =>
+      new TransportError(TransportErrorCode.STOPPED, 'the transport is stopped', {
+        transient: true,
+        partnerId,
+      }),
+  );
+  if (options.signal) {
+    const caller = options.signal;
+    follow(
+      caller,
+      () =>
+        new TransportError(TransportErrorCode.ABORTED, `send to ${partnerId} was aborted`, {
+          transient: true,
+          partnerId,
+          cause: caller.reason,
+        }),
+    );
+  }
+  if (!controller.signal.aborted) {
+    const timer = setTimeout(
+      () =>
+        fail(
+          new TransportError(TransportErrorCode.TIMEOUT, `no answer from ${partnerId} within ${options.timeoutMs} ms`, {
+            transient: true,
+            partnerId,
+          }),
+        ),
+      options.timeoutMs,
+    );
+    cleanups.push(() => clearTimeout(timer));
+  }
+  return {
+    signal: controller.signal,
+    failure: () => (controller.signal.aborted ? (controller.signal.reason as TransportError) : undefined),
+    dispose: () => {
+      for (const cleanup of cleanups.splice(0)) cleanup();
+    },
+  };
+}
+
+/** Resolves or rejects with `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(asError(error));
+      },
+    );
+  });
+}
+
+/** Counts free slots; `acquire` waits (abortably) when none is free. Bounds streams per connection. */
+export class Slots {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  acquire(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const granted = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        // Not granted yet (release() removes a waiter before calling it), so no slot to give back.
+        const index = this.waiters.indexOf(granted);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal.reason as Error);
+      };
+      this.waiters.push(granted);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import { messageFormats } from '../../../../adapters/format';
+import { jsonFormat } from '../../../../adapters/format/json';
+import { FormatInvalidError, gnc } from '../../../../node/src/canonical';
+import { runFormatSuite, sampleEnvelopes } from '../../../compliance/format-suite';
+
+runFormatSuite('json', jsonFormat);
+
+describe('json format', () => {
+  const format = jsonFormat({})({});
+  const sample = (): Record<string, unknown> =>
+    JSON.parse(Buffer.from(format.encode(sampleEnvelopes().declaration!)).toString()) as Record<string, unknown>;
+  const decodeJson = (value: unknown): gnc.v1.Envelope => format.decode(Buffer.from(JSON.stringify(value)));
+  const refuses = (value: unknown, message: RegExp): void => {
+    assert.throws(
+      () => decodeJson(value),
+      (err: unknown) => err instanceof FormatInvalidError && message.test(err.message),
+    );
+  };
+
+  it('is registered as "json"', () => {
+    assert.equal(messageFormats.json, jsonFormat);
+  });
+
+  it('writes proto3 JSON: camelCase, enums by name, int64 as strings, bytes base64, no defaults', () => {
+    const json = sample();
+    const header = json.header as Record<string, unknown>;
+    assert.equal(header.createdAtMs, String(Date.UTC(2026, 3, 14, 2, 30, 0) + 95_000));
+    assert.equal(header.correlationId, undefined);
+    const declaration = json.declaration as Record<string, unknown>;
+    assert.equal(declaration.type, 'DECLARATION_TYPE_EX');
+    assert.equal(declaration.lane, 'LANE_GREEN');
+    const anchor = JSON.parse(Buffer.from(format.encode(sampleEnvelopes().batchAnchor!)).toString()) as {
+      batchAnchor: { merkleRoot: string };
+    };
+    assert.match(anchor.batchAnchor.merkleRoot, /^[A-Za-z0-9+/]{43}=$/);
+  });
+
+  it('accepts proto field names, int64 as safe numbers, null as absent', () => {
+    const json = sample();
+    const header = json.header as Record<string, unknown>;
+    json.header = { ...header, created_at_ms: Number(header.createdAtMs), createdAtMs: undefined, correlationId: null };
+    const decoded = decodeJson(json);
+    assert.equal(String(decoded.header?.createdAtMs), header.createdAtMs);
+  });
+
+  it('refuses unknown fields, naming the JSON path', () => {
+    const json = sample();
+    (json.declaration as Record<string, unknown>).colour = 'red';
+    refuses(json, /\$\.declaration\.colour: unknown field of gnc\.v1\.Declaration/);
+  });
+
+  it('refuses wrong types, naming the JSON path', () => {
+    const json = sample();
+    const items = (
+      (json.declaration as Record<string, unknown>).goodsShipment as { goodsItems: Array<Record<string, unknown>> }
+    ).goodsItems;
+    items[2]!.sequenceNumeric = '3';
+    refuses(json, /\$\.declaration\.goodsShipment\.goodsItems\[2\]\.sequenceNumeric: expected an integer/);
+    items[2]!.sequenceNumeric = 3;
+    items[2]!.grossMassKg = 180.5;
+    refuses(json, /goodsItems\[2\]\.grossMassKg: expected a string, got number 180.5/);
+  });
+
+  it('refuses bad enum names and enum numbers', () => {
+    const json = sample();
+    (json.declaration as Record<string, unknown>).lane = 'LANE_PURPLE';
+    refuses(json, /\$\.declaration\.lane: expected one of LANE_UNSPECIFIED/);
+    (json.declaration as Record<string, unknown>).lane = 1;
+    refuses(json, /\$\.declaration\.lane/);
+  });
+
+  it('refuses bad int64 values: fractions, exponents, out of range', () => {
+    for (const bad of ['1e3', '12.5', '99999999999999999999', 1.5, 2 ** 60, '+5']) {
+      const json = sample();
+      (json.header as Record<string, unknown>).createdAtMs = bad;
+      refuses(json, /\$\.header\.createdAtMs/);
+    }
+  });
+
+  it('refuses two bodies of the oneof, the same field twice, non-base64 bytes', () => {
+    const both = { ...sample(), sealEvent: { eventId: 'x' } };
+    refuses(both, /only one of oneof 'body'/);
+    const twice = sample();
+    (twice.header as Record<string, unknown>).message_id = 'again';
+    refuses(twice, /given twice/);
+    const anchor = JSON.parse(Buffer.from(format.encode(sampleEnvelopes().batchAnchor!)).toString()) as {
+      batchAnchor: Record<string, unknown>;
+    };
+    anchor.batchAnchor.merkleRoot = 'not base64!';
+    refuses(anchor, /merkleRoot: expected base64/);
+  });
+
+  it('refuses invalid UTF-8 and non-JSON', () => {
+    assert.throws(() => format.decode(Buffer.from([0x7b, 0xff, 0x7d])), /UTF-8/);
+    assert.throws(() => format.decode(Buffer.from('{"header":')), /not JSON/);
+  });
+
+  it('refuses a bad protoDir with GNC_CONFIG_INVALID', () => {
+    assert.throws(() => jsonFormat({ protoDir: '/nonexistent' }), /cannot load the schema/);
+  });
+});
