@@ -12,7 +12,14 @@ export class GroupCommitter {
   private pending: Array<{ ops: StoreOp[]; resolve: () => void; reject: (error: Error) => void }> = [];
   private writing = false;
 
-  constructor(private readonly db: ClassicLevel<string, Buffer>) {}
+  /**
+   * `trailer` adds operations to every write, computed when the write starts (e.g. a counter's
+   * current high-water mark, which must never be written lower than a key already on disk).
+   */
+  constructor(
+    private readonly db: ClassicLevel<string, Buffer>,
+    private readonly trailer: () => StoreOp[] = () => [],
+  ) {}
 
   write(ops: StoreOp[]): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -35,10 +42,7 @@ export class GroupCommitter {
         const group = this.pending;
         this.pending = [];
         try {
-          await this.db.batch(
-            group.flatMap((g) => g.ops),
-            { sync: true },
-          );
+          await this.db.batch([...group.flatMap((g) => g.ops), ...this.trailer()], { sync: true });
           for (const g of group) g.resolve();
         } catch (error) {
           for (const g of group) g.reject(error instanceof Error ? error : new Error(String(error)));

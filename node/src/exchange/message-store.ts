@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { GncError } from '../errors';
 import { GroupCommitter, type StoreOp } from './group-commit';
@@ -10,7 +11,7 @@ import { GroupCommitter, type StoreOp } from './group-commit';
  * before the caller is answered: a receipt is only sent for a message that is on disk.
  *
  * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox
- *       s!<messageId>      status        d!<partner>!<id>    dedupe -> receipt bytes
+ *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, receipt
  *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
  *       x!<seq>            dead letter   m!seq               last sequence number
  *       n!<seq>            digest waiting to be anchored
@@ -92,6 +93,17 @@ export class DuplicateMessageError extends GncError {
   }
 }
 
+/** A message id already received from this partner, now with other bytes. */
+export class ReplayedMessageError extends GncError {
+  constructor(messageId: string, partnerId: string) {
+    super(
+      'GNC_EXCHANGE_REPLAY',
+      `message id ${messageId} from ${partnerId} was already received with other content; refused as a replay`,
+      { httpStatus: 409 },
+    );
+  }
+}
+
 const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
 
 function encodeEntry(header: object, bytes: Buffer): Buffer {
@@ -116,7 +128,12 @@ export class MessageStore {
   private readonly accepting = new Map<string, Promise<unknown>>();
 
   private constructor(private readonly db: ClassicLevel<string, Buffer>) {
-    this.committer = new GroupCommitter(db);
+    // The sequence high-water mark goes with every write, so it is never below a stored key.
+    this.committer = new GroupCommitter(db, () => {
+      const value = Buffer.alloc(8);
+      value.writeBigUInt64BE(BigInt(this.seq));
+      return [{ type: 'put', key: 'm!seq', value }];
+    });
   }
 
   static async open(location: string): Promise<MessageStore> {
@@ -133,11 +150,10 @@ export class MessageStore {
     await this.db.close();
   }
 
-  private nextSeq(): { seq: number; op: StoreOp } {
+  /** Taken synchronously, so concurrent callers are ordered by when they called. */
+  private nextSeq(): number {
     this.seq += 1;
-    const value = Buffer.alloc(8);
-    value.writeBigUInt64BE(BigInt(this.seq));
-    return { seq: this.seq, op: { type: 'put', key: 'm!seq', value } };
+    return this.seq;
   }
 
   private statusOp(status: MessageStatus): StoreOp {
@@ -158,17 +174,16 @@ export class MessageStore {
     utilityBlock: string;
     bytes: Buffer;
   }): Promise<OutboxEntry> {
+    const seq = this.nextSeq();
     if (await this.status(entry.messageId)) {
       throw new GncError('GNC_EXCHANGE_DUPLICATE', `message id ${entry.messageId} is already in use`, {
         httpStatus: 409,
       });
     }
     const now = Date.now();
-    const { seq, op } = this.nextSeq();
     const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now };
     const { bytes, ...header } = outbox;
     await this.committer.write([
-      op,
       { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(header, bytes) },
       { type: 'put', key: `a!out!${entry.messageId}`, value: entry.bytes },
       this.statusOp({
@@ -236,7 +251,7 @@ export class MessageStore {
 
   /** Gives up on a message: out of the outbox, into the dead letters an operator sees and replays. */
   async deadLetter(entry: OutboxEntry, reason: { code: string; message: string }): Promise<void> {
-    const { seq, op } = this.nextSeq();
+    const seq = this.nextSeq();
     const status = await this.status(entry.messageId);
     const letter: DeadLetter = {
       seq,
@@ -246,7 +261,6 @@ export class MessageStore {
       deadAt: Date.now(),
     };
     await this.committer.write([
-      op,
       { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
       {
         type: 'put',
@@ -276,7 +290,7 @@ export class MessageStore {
     for await (const [key, value] of this.db.iterator({ gt: 'x!', lt: 'x!~' })) {
       const { header, bytes } = decodeEntry<DeadLetter & { utilityBlock: string }>(value);
       if (header.messageId !== messageId) continue;
-      const { seq, op } = this.nextSeq();
+      const seq = this.nextSeq();
       const entry: OutboxEntry = {
         seq,
         messageId,
@@ -289,7 +303,6 @@ export class MessageStore {
       const { bytes: _bytes, ...entryHeader } = entry;
       const status = await this.status(messageId);
       await this.committer.write([
-        op,
         { type: 'del', key },
         { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(entryHeader, bytes) },
         this.statusOp({
@@ -322,10 +335,17 @@ export class MessageStore {
     const lockKey = `${message.partnerId}!${message.messageId}`;
     while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
     const work = (async () => {
+      const digest = createHash('sha256').update(message.raw).digest('hex');
       const seen = await this.db.get(`d!${lockKey}`);
-      if (seen) throw new DuplicateMessageError(message.messageId, seen);
+      if (seen) {
+        const first = decodeEntry<{ digest: string }>(seen);
+        // The same bytes again is a sender retrying (it lost our receipt): answer with the first
+        // receipt. Other bytes under a used message id are a replay or a forgery: refuse them.
+        if (first.header.digest === digest) throw new DuplicateMessageError(message.messageId, first.bytes);
+        throw new ReplayedMessageError(message.messageId, message.partnerId);
+      }
       const now = Date.now();
-      const { seq, op } = this.nextSeq();
+      const seq = this.nextSeq();
       const entry: InboxEntry = {
         seq,
         messageId: message.messageId,
@@ -336,8 +356,7 @@ export class MessageStore {
       };
       const { envelope, ...header } = entry;
       await this.committer.write([
-        op,
-        { type: 'put', key: `d!${lockKey}`, value: message.receipt },
+        { type: 'put', key: `d!${lockKey}`, value: encodeEntry({ digest }, message.receipt) },
         { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
         { type: 'put', key: `a!in!${message.partnerId}!${message.messageId}`, value: message.raw },
         this.statusOp({
@@ -414,8 +433,8 @@ export class MessageStore {
     if (items.length === 0) return;
     const ops: StoreOp[] = [];
     for (const item of items) {
-      const { seq, op } = this.nextSeq();
-      ops.push(op, { type: 'put', key: `n!${seqKey(seq)}`, value: Buffer.from(JSON.stringify(item), 'utf8') });
+      const seq = this.nextSeq();
+      ops.push({ type: 'put', key: `n!${seqKey(seq)}`, value: Buffer.from(JSON.stringify(item), 'utf8') });
     }
     await this.committer.write(ops);
   }

@@ -106,6 +106,14 @@ describe('MessageStore', () => {
       assert.equal((await store.archived('in', 'in1', 'CustomsB'))?.toString(), 'raw in1');
     });
 
+    it('refuses the same message id with other bytes as a replay, delivering nothing', async () => {
+      await store.acceptInbound(inbound('in2'));
+      await assert.rejects(store.acceptInbound({ ...inbound('in2'), raw: Buffer.from('forged') }), {
+        code: 'GNC_EXCHANGE_REPLAY',
+      });
+      assert.equal((await store.inbox()).length, 1);
+    });
+
     it('lists the inbox oldest first and removes an entry when acknowledged', async () => {
       for (const id of ['a', 'b', 'c']) await store.acceptInbound(inbound(id));
       const inbox = await store.inbox();
