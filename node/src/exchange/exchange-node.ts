@@ -120,7 +120,7 @@ export class ExchangeNode {
           ...(agreement.encryptionCertificatePem
             ? { encryptionCertificatePem: agreement.encryptionCertificatePem }
             : {}),
-          revokedSerials: new Set(agreement.revokedSerials.map((s) => s.toLowerCase())),
+          revokedSerials: new Set(agreement.revokedSerials.map(normalizeSerial)),
         },
         peer: {
           partnerId: agreement.partnerId,
@@ -159,6 +159,15 @@ export class ExchangeNode {
     for (const wake of this.wakeups.values()) wake();
     await Promise.allSettled(this.senders.values());
     for (const transport of this.transports.values()) await transport.stop();
+  }
+
+  /**
+   * Replaces the revoked certificate serials of a partner (from a CRL the operator fetched);
+   * the next message checked uses them.
+   */
+  updateRevokedSerials(partnerId: string, serials: readonly string[]): void {
+    const partner = this.partner(partnerId);
+    partner.keys = { ...partner.keys, revokedSerials: new Set(serials.map(normalizeSerial)) };
   }
 
   /** Where partners reach this node, per transport kind (after start). */
@@ -437,4 +446,9 @@ export class ExchangeNode {
       throw new ExchangeRejectedError('GNC_EXCHANGE_UNKNOWN_PARTNER', `no agreement with '${partnerId}'`, 404);
     return partner;
   }
+}
+
+/** Serial numbers as the security schemes compare them: lower-case hex without leading zeros. */
+function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+(?=.)/, '');
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gnc } from '../gen/gnc';
 import { GncError } from '../errors';
-import { createMspVerifier } from '../identity/msp-verifier';
+import { createMspVerifier, type MspVerifier } from '../identity/msp-verifier';
 import { verifySignature } from '../identity/signer';
 import type { SigningIdentity } from '../identity/signing-identity';
 
@@ -57,6 +57,28 @@ export class ReceiptInvalidError extends GncError {
 }
 
 /**
+ * One MSP verifier per partner and trust-anchor list (an agreement's list lives as long as the
+ * agreement): the verifier parses the roots once and caches each signer certificate's
+ * time-independent checks, so a receipt costs a map lookup and a date comparison, not a
+ * certificate parse. A new list (a reloaded agreement) gets a new verifier.
+ */
+const verifiers = new WeakMap<readonly string[], Map<string, MspVerifier>>();
+
+function verifierFor(partnerId: string, trustAnchorsPem: readonly string[]): MspVerifier {
+  let byPartner = verifiers.get(trustAnchorsPem);
+  if (!byPartner) {
+    byPartner = new Map();
+    verifiers.set(trustAnchorsPem, byPartner);
+  }
+  let verifier = byPartner.get(partnerId);
+  if (!verifier) {
+    verifier = createMspVerifier([{ mspId: partnerId, rootCertificatesPem: trustAnchorsPem }]);
+    byPartner.set(partnerId, verifier);
+  }
+  return verifier;
+}
+
+/**
  * Checks a receipt for a message we sent: signed by a certificate of the partner's trust anchors,
  * for this message id, over exactly the bytes we sent. Returns the receipt's content.
  */
@@ -77,7 +99,7 @@ export function verifyReceipt(
   }
   const certificatePem = Buffer.from(receipt.signerCertificate).toString('utf8');
   try {
-    createMspVerifier([{ mspId: expected.partnerId, rootCertificatesPem: expected.trustAnchorsPem }]).validateIdentity(
+    verifierFor(expected.partnerId, expected.trustAnchorsPem).validateIdentity(
       expected.partnerId,
       certificatePem,
       new Date(),
