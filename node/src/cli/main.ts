@@ -6,7 +6,9 @@ import { buildApp, decodeResult } from '../api/app';
 import { keyFromDisplay, keyHistory, keyPrefixFromDisplay, keyToDisplay } from '../audit/key-history';
 import { verifyBlockfile } from '../audit';
 import { loadNodeConfig } from '../config/node-config';
+import { proveMessage } from '../exchange/anchorer';
 import { startExchange } from '../exchange/exchange-runtime';
+import { MessageStore } from '../exchange/message-store';
 import { GncError, asError } from '../errors';
 import { initNodeHome, openNodeHome, userIdentity, type NodeHome } from '../home/node-home';
 import type { TransactionRequest } from '../ledger';
@@ -160,6 +162,51 @@ ledger
       const prefix = options.prefix ? keyPrefixFromDisplay(options.prefix) : '';
       for await (const entry of embedded.stateStore.entries(home.config.ledger.chaincodeName, prefix)) {
         console.log(keyToDisplay(entry.key));
+      }
+    });
+  });
+
+program
+  .command('prove-message <messageId>')
+  .description('inclusion proof of an exchanged message in its anchored batch, checked against the ledger')
+  .option('--direction <in|out>', 'received (in) or sent (out); default: as the message status says')
+  .option('--out <file>', 'write the proof here instead of stdout')
+  .action(async (messageId: string, options: { direction?: 'in' | 'out'; out?: string }) => {
+    await withHome(async (home) => {
+      const store = await MessageStore.open(path.join(home.dataDir, 'exchange')).catch((error: unknown) => {
+        throw new GncError(
+          'GNC_EXCHANGE_UNAVAILABLE',
+          `cannot open the exchange store of ${home.dataDir} (${asError(error).message}); if the node is running, use GET /exchange/messages/${messageId}/proof`,
+        );
+      });
+      try {
+        const direction = options.direction ?? (await store.status(messageId))?.direction ?? 'out';
+        const proof = await proveMessage(store, direction, messageId);
+        if (!proof?.anchor) {
+          throw new GncError(
+            'GNC_EXCHANGE_NOT_ANCHORED',
+            `message ${messageId} (${direction}) is not in an anchored batch`,
+            {
+              httpStatus: 404,
+            },
+          );
+        }
+        const anchor = decodeResult(
+          await home.ledger
+            .client(userIdentity(home, 'auditor'))
+            .evaluate({ contract: 'Anchor', name: 'GetAnchor', args: [proof.batchId] }),
+        ) as { merkleRoot: string; txId: string };
+        if (anchor.merkleRoot !== proof.merkleRoot) {
+          throw new GncError(
+            'GNC_EXCHANGE_PROOF_MISMATCH',
+            `the ledger holds root ${anchor.merkleRoot} for ${proof.batchId}, not ${proof.merkleRoot}`,
+          );
+        }
+        const text = JSON.stringify({ ...proof, ledger: anchor }, null, 2) + '\n';
+        if (options.out) await writeFile(options.out, text);
+        else process.stdout.write(text);
+      } finally {
+        await store.close();
       }
     });
   });

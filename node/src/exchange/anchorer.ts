@@ -135,25 +135,34 @@ export class Anchorer {
   }
 
   /** The inclusion proof of one message's digest in its anchored batch. */
-  async prove(direction: 'in' | 'out', messageId: string): Promise<MessageProof | undefined> {
-    const found = await this.options.store.anchorOf(direction, messageId);
-    if (!found) return undefined;
-    const { batch, index } = found;
-    const digests = batch.leaves.map((l) => Buffer.from(l.digest, 'hex'));
-    const proof = inclusionProof(digests, index);
-    const leaf = batch.leaves[index];
-    if (!leaf || !verifyInclusion(Buffer.from(leaf.digest, 'hex'), proof, Buffer.from(batch.merkleRoot, 'hex'))) {
-      throw new Error(`stored batch ${batch.batchId} does not reproduce its own root`);
-    }
-    return {
-      messageId,
-      direction,
-      partnerId: batch.partnerId,
-      digest: leaf.digest,
-      batchId: batch.batchId,
-      merkleRoot: batch.merkleRoot,
-      proof,
-      ...(batch.anchor ? { anchor: batch.anchor } : {}),
-    };
+  prove(direction: 'in' | 'out', messageId: string): Promise<MessageProof | undefined> {
+    return proveMessage(this.options.store, direction, messageId);
   }
+}
+
+/** The inclusion proof of one message's digest in its batch, from the store alone (no ledger needed). */
+export async function proveMessage(
+  store: MessageStore,
+  direction: 'in' | 'out',
+  messageId: string,
+): Promise<MessageProof | undefined> {
+  const found = await store.anchorOf(direction, messageId);
+  if (!found) return undefined;
+  const { batch, index } = found;
+  const digests = batch.leaves.map((l) => Buffer.from(l.digest, 'hex'));
+  const proof = inclusionProof(digests, index);
+  const leaf = batch.leaves[index];
+  if (!leaf || !verifyInclusion(Buffer.from(leaf.digest, 'hex'), proof, Buffer.from(batch.merkleRoot, 'hex'))) {
+    throw new Error(`stored batch ${batch.batchId} does not reproduce its own root`);
+  }
+  return {
+    messageId,
+    direction,
+    partnerId: batch.partnerId,
+    digest: leaf.digest,
+    batchId: batch.batchId,
+    merkleRoot: batch.merkleRoot,
+    proof,
+    ...(batch.anchor ? { anchor: batch.anchor } : {}),
+  };
 }

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { buildApp } from '../../../node/src/api/app';
 import { startExchange, type ExchangeRuntime } from '../../../node/src/exchange/exchange-runtime';
@@ -42,10 +44,11 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
       apps.push(await buildApp({ home, exchange }));
     }
   });
+  const stopped = new Set<number>();
   after(async () => {
-    for (const app of apps) await app.close();
-    for (const exchange of exchanges) await exchange.stop();
-    for (const home of homes) await home.close();
+    for (const [i, app] of apps.entries()) if (!stopped.has(i)) await app.close();
+    for (const [i, exchange] of exchanges.entries()) if (!stopped.has(i)) await exchange.stop();
+    for (const [i, home] of homes.entries()) if (!stopped.has(i)) await home.close();
     await tmp.remove();
   });
 
@@ -241,6 +244,48 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
         },
       });
       assert.equal(unknownPartner.statusCode, 404);
+    });
+  });
+  describe('gnc prove-message', () => {
+    it('proves, from the stopped node’s own folder, that a received message is in a batch anchored on its ledger', async () => {
+      const sent = await exchanges[0]!.store.inbox(1); // A's inbox: what B sent in the test above
+      const messageId = sent[0]?.messageId ?? '';
+      assert.ok(messageId);
+      await until(
+        'A to anchor what it received',
+        async () => (await exchanges[0]!.anchorer.prove('in', messageId))?.anchor,
+      );
+      // The CLI opens the folder itself, so the node must not hold it.
+      await apps[0]!.close();
+      await exchanges[0]!.stop();
+      await homes[0]!.close();
+      stopped.add(0);
+      const dataDir = path.join(tmp.dir, 'customs-a');
+      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [
+          path.resolve(__dirname, '../../../../bin/gnc.js'),
+          '--data',
+          dataDir,
+          'prove-message',
+          messageId,
+        ]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      assert.equal(result.code, 0, result.stderr);
+      const proof = JSON.parse(result.stdout) as {
+        direction: string;
+        digest: string;
+        merkleRoot: string;
+        proof: { leafIndex: number; treeSize: number; path: string[] };
+        ledger: { merkleRoot: string };
+      };
+      assert.equal(proof.direction, 'in');
+      assert.equal(proof.ledger.merkleRoot, proof.merkleRoot);
+      assert.ok(verifyInclusion(Buffer.from(proof.digest, 'hex'), proof.proof, Buffer.from(proof.merkleRoot, 'hex')));
     });
   });
 });
