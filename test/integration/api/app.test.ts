@@ -41,6 +41,20 @@ describe('buildApp', function () {
     });
   });
 
+  describe('GET /docs/json', () => {
+    it('describes the routes in OpenAPI, generated from their schemas', async () => {
+      const response = await app.inject({ method: 'GET', url: '/docs/json' });
+      assert.equal(response.statusCode, 200);
+      const spec = response.json<{
+        openapi: string;
+        paths: Record<string, Record<string, { requestBody?: unknown }>>;
+      }>();
+      assert.match(spec.openapi, /^3\./);
+      assert.ok(spec.paths['/ledger/transactions']?.post?.requestBody, 'the transaction body schema is published');
+      assert.ok(spec.paths['/healthz']?.get);
+    });
+  });
+
   describe('POST /ledger/transactions', () => {
     it('commits a Lodge by the single window and returns the record with the transaction id and block', async () => {
       const id = uniqueId('API');
