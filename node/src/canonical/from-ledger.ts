@@ -1,3 +1,5 @@
+import type { Declaration } from '../../../chaincode/src/models/declaration';
+import type { Inspection } from '../../../chaincode/src/models/inspection';
 import { gnc } from '../gen/gnc';
 
 /**
@@ -7,60 +9,9 @@ import { gnc } from '../gen/gnc';
  * unless a flow adds them on purpose.
  */
 
-export interface LedgerDeclaration {
-  id: string;
-  lrn: string;
-  mrn?: string;
-  type: 'IMPORT' | 'EXPORT' | 'TRANSIT';
-  status: string;
-  lane?: string;
-  officeOfLodgement: string;
-  declarant: { identifier: string; aeoCertificate?: string };
-  exporter?: { identifier: string; aeoCertificate?: string };
-  importer?: { identifier: string; aeoCertificate?: string };
-  consignment: {
-    transport: { mode: string; meansId?: string; containerIds: string[] };
-    countryOfDispatch: string;
-    countryOfDestination: string;
-  };
-  goodsItems: Array<{
-    sequence: number;
-    hsCode: string;
-    description: string;
-    quantity: number;
-    unit: string;
-    grossMassKg: number;
-    netMassKg: number;
-    originCountry: string;
-  }>;
-  sealIds: string[];
-  amendment?: number;
-  ownerMsp?: string;
-  updatedAt?: string;
-}
-
-export interface LedgerInspection {
-  id: string;
-  declarationId?: string;
-  containerId?: string;
-  method: 'XRAY_CONTAINER_SCAN' | 'BAGGAGE_SCAN' | 'PHYSICAL';
-  image?: { sha256: string; uri: string };
-  findings: Array<{
-    label: string;
-    hsCode: string;
-    count: number;
-    confidence: number;
-    modelName: string;
-    modelVersion: string;
-  }>;
-  verdict: 'CONFORMING' | 'NON_CONFORMING' | 'INCONCLUSIVE';
-  remarks?: string;
-  comparison?: {
-    lines: Array<{ heading: string; declaredQuantity: number; detectedCount: number; status: string }>;
-  };
-  recordedByMsp?: string;
-  recordedAt?: string;
-}
+/** The records as the contracts store them: the chaincode's own data types are the one definition. */
+export type LedgerDeclaration = Declaration;
+export type LedgerInspection = Inspection;
 
 const TYPES: Record<LedgerDeclaration['type'], gnc.v1.DeclarationType> = {
   IMPORT: gnc.v1.DeclarationType.DECLARATION_TYPE_IM,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoAdministrations, type Administration } from './two-administrations';
+import { waitFor } from '../util/wait-for';
 
 const root = path.resolve(process.argv[2] ?? 'data/demo');
 const children: ChildProcess[] = [];
@@ -43,16 +44,6 @@ async function call<T>(base: string, method: string, url: string, body?: unknown
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function stopAll(): void {
@@ -159,7 +150,7 @@ async function main(): Promise<void> {
   step('CustomsA', `released ${exportId} on the legality check (block ${released.blockNumber}); duty can follow later`);
   step('CustomsA', 'the release event sends the pre-arrival data set and the inspection to CustomsB');
 
-  const shared = await until('CustomsB to receive', async () => {
+  const shared = await waitFor('CustomsB to receive', async () => {
     const body = await call<{ shared: Array<{ body: string; messageId: string }> }>(
       apiB,
       'GET',
@@ -210,7 +201,7 @@ async function main(): Promise<void> {
   step('CustomsB', `mutual recognition of controls: GREEN lane, ${importId} released without a second scan`);
 
   const messageId = shared[0]?.messageId ?? '';
-  const proof = await until('the anchor', async () => {
+  const proof = await waitFor('the anchor', async () => {
     try {
       const p = await call<{ anchor?: { blockNumber: number }; batchId: string; merkleRoot: string }>(
         apiA,

@@ -231,30 +231,60 @@ export class ExchangeNode {
     const { rateLimit } = partner.agreement;
     const window = partner.agreement.maxInFlight;
     const minInterval = 1000 / rateLimit.messagesPerSecond;
+    const idleMs = this.options.idleMs ?? 200;
+    // A sliding window: up to `window` messages in flight, topped up as they are receipted. The
+    // outbox is read again only once a quarter of the window is free, not once per message.
+    const refillAt = Math.max(1, Math.floor(window / 4));
+    const inFlight = new Map<number, Promise<void>>();
+    // Messages finished since the current outbox read began: that read may still return them
+    // (its snapshot can predate their removal), and they must not be sent a second time.
+    let finished = new Set<number>();
+    let failure: { error: unknown } | undefined;
     let nextSlot = Date.now();
-    while (!this.stopping) {
-      const now = Date.now();
-      const queue = await this.options.store.outbox(partnerId, window);
-      const head = queue[0];
-      if (!head || head.nextAttemptAt > now) {
-        await this.sleep(partnerId, head ? head.nextAttemptAt - now : (this.options.idleMs ?? 200));
-        continue;
-      }
-      // Messages leave in queue order; a head waiting for its retry holds back the ones behind it.
-      const ready: OutboxEntry[] = [];
-      for (const entry of queue) {
-        if (entry.nextAttemptAt > now) break;
-        ready.push(entry);
-      }
-      await Promise.all(
-        ready.map(async (entry) => {
+    try {
+      while (!this.stopping && !failure) {
+        if (window - inFlight.size < refillAt) {
+          await this.sleep(partnerId, idleMs); // woken when enough of the window is free
+          continue;
+        }
+        const seen = new Set<number>();
+        finished = seen;
+        const queue = await this.options.store.outbox(partnerId, window);
+        const now = Date.now();
+        let wakeAt = now + idleMs;
+        // Messages leave in queue order; a head waiting for its retry holds back the ones behind it.
+        for (const entry of queue) {
+          if (inFlight.has(entry.seq) || seen.has(entry.seq)) continue;
+          if (entry.nextAttemptAt > now) {
+            wakeAt = Math.min(wakeAt, entry.nextAttemptAt);
+            break;
+          }
+          if (inFlight.size >= window) break;
           const slot = Math.max(nextSlot, Date.now());
           nextSlot = slot + minInterval;
-          if (slot > Date.now()) await new Promise((resolve) => setTimeout(resolve, slot - Date.now()));
-          await this.sendOne(partner, entry);
-        }),
-      );
+          const send = (async () => {
+            // Within a millisecond of its slot is on time: timers are no finer.
+            const wait = slot - Date.now();
+            if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+            await this.sendOne(partner, entry);
+          })()
+            .catch((error: unknown) => {
+              failure ??= { error };
+            })
+            .finally(() => {
+              inFlight.delete(entry.seq);
+              finished.add(entry.seq);
+              if (window - inFlight.size === refillAt || inFlight.size === 0 || failure) this.wakeups.get(partnerId)?.();
+            });
+          inFlight.set(entry.seq, send);
+        }
+        // Until a submit, enough free room in the window, or the head's next attempt.
+        await this.sleep(partnerId, wakeAt - now);
+      }
+    } finally {
+      await Promise.allSettled(inFlight.values());
     }
+    if (failure) throw failure.error;
   }
 
   private async sendOne(partner: PartnerEdges, entry: OutboxEntry): Promise<void> {

@@ -18,19 +18,22 @@ function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE).update(left).update(right).digest();
 }
 
+/** The level above: pairs hashed together, an odd last node promoted as it is. */
+function parentLevel(level: readonly Buffer[]): Buffer[] {
+  const next: Buffer[] = [];
+  for (let i = 0; i < level.length; i += 2) {
+    const left = level[i] as Buffer;
+    const right = level[i + 1];
+    next.push(right ? nodeHash(left, right) : left);
+  }
+  return next;
+}
+
 /** Root of the tree over `digests` (in order); the empty tree's root is SHA-256 of nothing. */
 export function merkleRoot(digests: readonly Uint8Array[]): Buffer {
   if (digests.length === 0) return createHash('sha256').digest();
   let level = digests.map(leafHash);
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const left = level[i] as Buffer;
-      const right = level[i + 1];
-      next.push(right ? nodeHash(left, right) : left);
-    }
-    level = next;
-  }
+  while (level.length > 1) level = parentLevel(level);
   return level[0] as Buffer;
 }
 
@@ -51,13 +54,7 @@ export function inclusionProof(digests: readonly Uint8Array[], index: number): I
   while (level.length > 1) {
     const sibling = position % 2 === 0 ? level[position + 1] : level[position - 1];
     if (sibling) path.push(sibling.toString('hex'));
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const left = level[i] as Buffer;
-      const right = level[i + 1];
-      next.push(right ? nodeHash(left, right) : left);
-    }
-    level = next;
+    level = parentLevel(level);
     position = Math.floor(position / 2);
   }
   return { leafIndex: index, treeSize: digests.length, path };

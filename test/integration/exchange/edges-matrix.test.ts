@@ -2,16 +2,7 @@ import { strict as assert } from 'node:assert';
 import { gnc } from '../../../node/src/gen/gnc';
 import { createExchangePair, type Edges } from '../../support/exchange-pair';
 import { temporaryDirectory } from '../../support/test-organizations';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { waitFor } from '../../../node/src/util/wait-for';
 
 const sealEvent = (i: number) => ({
   sealEvent: gnc.v1.SealEvent.create({
@@ -48,13 +39,13 @@ describe('ExchangeNode edges', function () {
           [pair.b, pair.a, toB],
           [pair.a, pair.b, toA],
         ] as const) {
-          const entry = await until(`${receiver.id} to receive ${id}`, async () =>
+          const entry = await waitFor(`${receiver.id} to receive ${id}`, async () =>
             (await receiver.store.inbox()).find((e) => e.messageId === id),
           );
           const envelope = gnc.v1.Envelope.decode(entry.envelope);
           assert.equal(envelope.header?.senderId, sender.id);
           assert.equal(envelope.sealEvent?.sealId, 'ESEAL-1');
-          await until(`${sender.id} to hold the receipt of ${id}`, async () =>
+          await waitFor(`${sender.id} to hold the receipt of ${id}`, async () =>
             (await sender.store.status(id))?.state === 'receipted' ? true : undefined,
           );
           assert.ok(await sender.store.receiptOf(id));

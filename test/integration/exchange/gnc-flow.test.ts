@@ -9,18 +9,9 @@ import { openNodeHome, type NodeHome } from '../../../node/src/home/node-home';
 import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
 import { temporaryDirectory } from '../../support/test-organizations';
 import { createTwoAdministrations } from '../../../node/src/demo/two-administrations';
+import { waitFor } from '../../../node/src/util/wait-for';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('GNC flow between two administrations (libp2p + CMS + protobuf one way, HTTP/2 mTLS + JWS + JSON the other)', function () {
   this.timeout(120_000);
@@ -101,7 +92,7 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
       await submit(0, 'Declaration', 'Release', [id]);
 
       // B sees what A shared about the container: the export declaration and the X-ray result.
-      const shared = await until('B to hold the declaration and the inspection', async () => {
+      const shared = await waitFor('B to hold the declaration and the inspection', async () => {
         const response = await api(1).inject({ method: 'GET', url: `/exchange/shared/container/${container}` });
         const items = response.json<{
           shared: Array<{ body: string; partnerId: string; content: Record<string, unknown> }>;
@@ -135,7 +126,7 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
 
       // A holds B's receipts; both ends anchor the digest and prove it against the ledger.
       const messageId = inbox[0]?.messageId ?? '';
-      const status = await until('A to hold B’s receipt', async () => {
+      const status = await waitFor('A to hold B’s receipt', async () => {
         const s = (await api(0).inject({ method: 'GET', url: `/exchange/messages/${messageId}` })).json<{
           state: string;
         }>();
@@ -146,7 +137,7 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
         [0, 'out'],
         [1, 'in'],
       ] as const) {
-        const proof = await until(`the anchor of ${direction}`, async () => {
+        const proof = await waitFor(`the anchor of ${direction}`, async () => {
           const response = await api(i).inject({
             method: 'GET',
             url: `/exchange/messages/${messageId}/proof?direction=${direction}`,
@@ -196,7 +187,7 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
         },
       });
       assert.equal(sent.statusCode, 202, sent.body);
-      const shared = await until('A to hold B’s inspection', async () => {
+      const shared = await waitFor('A to hold B’s inspection', async () => {
         const items = (await api(0).inject({ method: 'GET', url: `/exchange/shared/container/${container}` })).json<{
           shared: Array<{ partnerId: string; content: { verdict: { remarks: string } } }>;
         }>().shared;
@@ -205,7 +196,7 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
       assert.equal(shared[0]?.partnerId, 'CustomsB');
       assert.equal(shared[0]?.content.verdict.remarks, 'seals intact, goods as declared');
       const { messageId } = sent.json<{ messageId: string }>();
-      const status = await until('B to hold A’s receipt', async () => {
+      const status = await waitFor('B to hold A’s receipt', async () => {
         const s = (await api(1).inject({ method: 'GET', url: `/exchange/messages/${messageId}` })).json<{
           state: string;
         }>();
@@ -251,7 +242,7 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
       const sent = await exchanges[0]!.store.inbox(1); // A's inbox: what B sent in the test above
       const messageId = sent[0]?.messageId ?? '';
       assert.ok(messageId);
-      await until(
+      await waitFor(
         'A to anchor what it received',
         async () => (await exchanges[0]!.anchorer.prove('in', messageId))?.anchor,
       );

@@ -5,16 +5,7 @@ import { startExchange, type ExchangeRuntime } from '../../../node/src/exchange/
 import { openNodeHome, type NodeHome } from '../../../node/src/home/node-home';
 import { gnc } from '../../../node/src/gen/gnc';
 import { temporaryDirectory } from '../../support/test-organizations';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from '../../../node/src/util/wait-for';
 
 describe('ExchangeNode', function () {
   this.timeout(120_000);
@@ -67,7 +58,7 @@ describe('ExchangeNode', function () {
           }),
         );
       }
-      await until('a failed attempt to be recorded', async () => {
+      await waitFor('a failed attempt to be recorded', async () => {
         const status = await a.exchange.store.status(sent[0] ?? '');
         return status?.lastError ? status : undefined;
       });
@@ -76,7 +67,7 @@ describe('ExchangeNode', function () {
       assert.equal(queued?.state, 'queued');
 
       const b = await start(1);
-      const inbox = await until('B to receive all 20', async () => {
+      const inbox = await waitFor('B to receive all 20', async () => {
         const entries = await b.exchange.store.inbox(100);
         return entries.length >= 20 ? entries : undefined;
       });
@@ -85,7 +76,7 @@ describe('ExchangeNode', function () {
         sent,
         'every message once, in the order it was queued',
       );
-      await until('A to see every receipt', async () => {
+      await waitFor('A to see every receipt', async () => {
         const states = await Promise.all(sent.map((id) => a.exchange.store.status(id)));
         return states.every((s) => s?.state === 'receipted') ? true : undefined;
       });
