@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { messageFormats } from '../../../adapters/format';
 import type { MessageFormat } from '../../../adapters/format/message-format';
-import { utilityBlocks } from '../../../adapters/gnc';
+import { applyDataSet, utilityBlocks } from '../../../adapters/gnc';
 import { securitySchemes } from '../../../adapters/security';
 import type { PartnerKeys, SecurityScheme } from '../../../adapters/security/security-scheme';
 import { transports } from '../../../adapters/transport';
@@ -78,6 +78,8 @@ export class ExchangeNode {
   private readonly endpoints = new Map<string, string>();
   private readonly senders = new Map<string, Promise<void>>();
   private readonly wakeups = new Map<string, () => void>();
+  /** Partners whose sender was signalled (a submit, a slot freed) since it last looked at its outbox. */
+  private readonly signalled = new Set<string>();
   private stopping = false;
 
   constructor(private readonly options: ExchangeNodeOptions) {}
@@ -199,8 +201,12 @@ export class ExchangeNode {
       );
     }
     const messageId = randomUUID();
-    const envelope = gnc.v1.Envelope.create({
-      ...body,
+    // Data minimisation: only the block's data set leaves the node.
+    const content = bodyObject(gnc.v1.Envelope.create(body), block.bodyKind);
+    const { kept, outside } = applyDataSet(block, content);
+    if (outside.length > 0) this.options.log?.({ event: 'data-minimised', partnerId, utilityBlock, removed: outside });
+    const envelope = gnc.v1.Envelope.fromObject({
+      [block.bodyKind]: kept,
       header: {
         messageId,
         correlationId,
@@ -222,7 +228,7 @@ export class ExchangeNode {
     const sealed = Buffer.from(await partner.out.security.seal(encoded, partner.keys));
     await this.options.store.enqueueOutbound({ messageId, partnerId, utilityBlock, bytes: sealed });
     this.metrics.queued(partnerId);
-    this.wakeups.get(partnerId)?.();
+    this.wake(partnerId);
     return messageId;
   }
 
@@ -244,9 +250,12 @@ export class ExchangeNode {
     try {
       while (!this.stopping && !failure) {
         if (window - inFlight.size < refillAt) {
+          this.signalled.delete(partnerId);
           await this.sleep(partnerId, idleMs); // woken when enough of the window is free
           continue;
         }
+        // A signal from now on (a submit, a receipt) means: look at the outbox again.
+        this.signalled.delete(partnerId);
         const seen = new Set<number>();
         finished = seen;
         const queue = await this.options.store.outbox(partnerId, window);
@@ -274,11 +283,11 @@ export class ExchangeNode {
             .finally(() => {
               inFlight.delete(entry.seq);
               finished.add(entry.seq);
-              if (window - inFlight.size === refillAt || inFlight.size === 0 || failure) this.wakeups.get(partnerId)?.();
+              if (window - inFlight.size >= refillAt || failure) this.wake(partnerId);
             });
           inFlight.set(entry.seq, send);
         }
-        // Until a submit, enough free room in the window, or the head's next attempt.
+        // Until a submit, a receipt with room in the window, or the head's next attempt.
         await this.sleep(partnerId, wakeAt - now);
       }
     } finally {
@@ -339,7 +348,14 @@ export class ExchangeNode {
     }
   }
 
+  private wake(partnerId: string): void {
+    this.signalled.add(partnerId);
+    this.wakeups.get(partnerId)?.();
+  }
+
+  /** Waits `ms`, or less when woken; returns at once when signalled since the outbox was read. */
   private sleep(partnerId: string, ms: number): Promise<void> {
+    if (this.signalled.has(partnerId) || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(1, ms));
       function done() {
@@ -417,6 +433,14 @@ export class ExchangeNode {
           403,
         );
       }
+      const { outside } = applyDataSet(block, bodyObject(envelope, block.bodyKind));
+      if (outside.length > 0) {
+        throw new ExchangeRejectedError(
+          'GNC_EXCHANGE_OUTSIDE_DATA_SET',
+          `Utility Block '${block.id}' does not carry ${outside.join(', ')}`,
+          403,
+        );
+      }
       const receipt = signReceipt(this.options.signer, {
         messageId: header.messageId,
         receivedBytes: delivery.bytes,
@@ -481,4 +505,15 @@ export class ExchangeNode {
 /** Serial numbers as the security schemes compare them: lower-case hex without leading zeros. */
 function normalizeSerial(serial: string): string {
   return serial.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** The body of an envelope as the JSON object the data sets speak of (proto JSON names, no defaults). */
+function bodyObject(envelope: gnc.v1.Envelope, kind: string): Record<string, unknown> {
+  const object = gnc.v1.Envelope.toObject(envelope, {
+    longs: String,
+    enums: String,
+    bytes: String,
+    defaults: false,
+  }) as Record<string, unknown>;
+  return (object[kind] ?? {}) as Record<string, unknown>;
 }

@@ -8,6 +8,7 @@ import { issueTransportCertificate } from '../../../adapters/transport/tls-certi
 import type { TransportError } from '../../../adapters/transport/transport-errors';
 import { gnc } from '../../../node/src/gen/gnc';
 import { createCertificateAuthority, loadCertificateAuthority } from '../../../node/src/identity';
+import { waitFor } from '../../../node/src/util/wait-for';
 import { createExchangePair } from '../../support/exchange-pair';
 import { temporaryDirectory } from '../../support/test-organizations';
 
@@ -189,6 +190,25 @@ describe('ExchangeNode rejections (HTTP/2 mTLS + JWS + JSON)', function () {
     assert.equal(error.remoteCode, 'GNC_EXCHANGE_BAD_HEADER');
   });
 
+  it('refuses a field outside the Utility Block’s data set, and strips such fields from what it sends', async () => {
+    const message = envelope();
+    message.sealEvent = { ...message.sealEvent, recordedBy: 'officer 4711' };
+    const error = await sendRaw(await seal(message));
+    assert.equal(error.remoteCode, 'GNC_EXCHANGE_OUTSIDE_DATA_SET');
+    assert.match(error.message, /recordedBy/);
+
+    // The node itself never sends it: submit strips it, and B accepts the rest.
+    const id = await pair.a.node.submit('CustomsB', 'transit-seal-events', {
+      sealEvent: { eventId: 'e-min', sealId: 'ESEAL-2', recordedBy: 'officer 4711' },
+    });
+    const entry = await waitFor('B to receive the minimised message', async () =>
+      (await pair.b.store.inbox(1000)).find((e) => e.messageId === id),
+    );
+    const received = gnc.v1.Envelope.decode(entry.envelope);
+    assert.equal(received.sealEvent?.sealId, 'ESEAL-2');
+    assert.equal(received.sealEvent?.recordedBy, '');
+  });
+
   it('refuses a message over the agreed size', async () => {
     const error = await sendRaw(await seal(envelope({}, 5000)));
     assert.equal(error.remoteCode, 'GNC_EXCHANGE_OVERSIZE');
@@ -207,8 +227,8 @@ describe('ExchangeNode rejections (HTTP/2 mTLS + JWS + JSON)', function () {
 
   it('delivered none of the refused messages and counted each refusal by reason', async () => {
     const inbox = await pair.b.store.inbox(1000);
-    // Only the two genuine messages (the not-yet-revoked one and the retransmitted one) got in.
-    assert.equal(inbox.length, 2);
+    // Only the genuine messages got in: the not-yet-revoked one, the retransmitted one and the minimised one.
+    assert.equal(inbox.length, 3);
     const text = await metrics();
     for (const reason of [
       'GNC_SECURITY_BAD_SIGNATURE',
@@ -219,6 +239,7 @@ describe('ExchangeNode rejections (HTTP/2 mTLS + JWS + JSON)', function () {
       'GNC_EXCHANGE_OUTSIDE_WINDOW',
       'GNC_EXCHANGE_NOT_AGREED',
       'GNC_EXCHANGE_BAD_HEADER',
+      'GNC_EXCHANGE_OUTSIDE_DATA_SET',
       'GNC_EXCHANGE_OVERSIZE',
     ]) {
       assert.match(
