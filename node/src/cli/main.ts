@@ -9,7 +9,8 @@ import { loadNodeConfig } from '../config/node-config';
 import { proveMessage } from '../exchange/anchorer';
 import { startExchange } from '../exchange/exchange-runtime';
 import { MessageStore } from '../exchange/message-store';
-import { GncError, asError } from '../errors';
+import { messageFormats } from '../../../adapters/format';
+import { GncError, InvalidInputError, asError } from '../errors';
 import { initNodeHome, openNodeHome, userIdentity, type NodeHome } from '../home/node-home';
 import type { TransactionRequest } from '../ledger';
 import { progressReporter } from './progress';
@@ -211,6 +212,28 @@ program
     });
   });
 
+program
+  .command('translate [file]')
+  .description('translate a message between formats through the canonical schema (stdin/stdout by default)')
+  .requiredOption('--from <format>', `input format (${Object.keys(messageFormats).join(', ')})`)
+  .requiredOption('--to <format>', 'output format')
+  .option('--out <file>', 'write here instead of stdout')
+  .action(async (file: string | undefined, options: { from: string; to: string; out?: string }) => {
+    const formatOf = (name: string) => {
+      const factory = messageFormats[name];
+      if (!factory) {
+        throw new InvalidInputError(`unknown format '${name}'; known: ${Object.keys(messageFormats).join(', ')}`);
+      }
+      return factory({})({});
+    };
+    const from = formatOf(options.from);
+    const to = formatOf(options.to);
+    const input = file ? await readFile(file) : await readStdin();
+    const output = to.encode(from.decode(input));
+    if (options.out) await writeFile(options.out, output);
+    else process.stdout.write(output);
+  });
+
 const audit = program.command('audit').description('verify the ledger and read record histories');
 
 audit
@@ -272,6 +295,12 @@ audit
       process.exitCode = 1;
     }
   });
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const err = asError(error);

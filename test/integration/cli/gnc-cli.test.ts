@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
 import { temporaryDirectory } from '../../support/test-organizations';
@@ -140,6 +140,39 @@ describe('gnc (command line)', function () {
           [1, ['PreviousHash mismatch']],
         ],
       );
+    });
+  });
+
+  describe('translate', () => {
+    const envelope = {
+      header: {
+        messageId: 'm1',
+        senderId: 'CustomsA',
+        receiverId: 'CustomsB',
+        utilityBlockId: 'transit-seal-events',
+        createdAtMs: '1700000000000',
+      },
+      sealEvent: { eventId: 'e1', sealId: 'ESEAL-1', type: 'SEAL_EVENT_TYPE_AFFIXED' },
+    };
+
+    it('translates JSON to protobuf and back to the same JSON through the canonical schema', async () => {
+      const json = path.join(tmp.dir, 'envelope.json');
+      const pb = path.join(tmp.dir, 'envelope.pb');
+      await writeFile(json, JSON.stringify(envelope));
+      const toPb = await gnc(['translate', '--from', 'json', '--to', 'protobuf', json, '--out', pb]);
+      assert.equal(toPb.code, 0, toPb.stderr);
+      const back = await gnc(['translate', '--from', 'protobuf', '--to', 'json', pb]);
+      assert.equal(back.code, 0, back.stderr);
+      assert.deepEqual(JSON.parse(back.stdout), envelope);
+    });
+
+    it('reads stdin, and exits 1 with the typed error on bad input', async () => {
+      const result = await gnc(['translate', '--from', 'json', '--to', 'protobuf'], { input: '{"header":' });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /^error GNC_FORMAT_INVALID: /);
+      const unknown = await gnc(['translate', '--from', 'json', '--to', 'carrier-pigeon'], { input: '{}' });
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /unknown format 'carrier-pigeon'/);
     });
   });
 
