@@ -7,12 +7,18 @@ import { fabricBenchmark } from './fabric';
 import { cryptoBenchmark } from './crypto';
 import { ledgerBenchmark } from './ledger';
 import { transportBenchmark } from './transport';
+import { translateBenchmark } from './translate';
+import { edifactTranslateBenchmark } from './translate-edifact';
+import { xmlTranslateBenchmark } from './translate-xml';
 
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ledger: ledgerBenchmark,
   crypto: cryptoBenchmark,
   transport: transportBenchmark,
   fabric: fabricBenchmark,
+  translate: translateBenchmark,
+  'translate-edifact': edifactTranslateBenchmark,
+  'translate-xml': xmlTranslateBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -6,12 +6,14 @@ import { cmsScheme } from './cms';
 import { jwsScheme } from './jws';
 import { noneScheme } from './none';
 import type { SecuritySchemeFactory } from './security-scheme';
+import { xmldsigScheme } from './xmldsig';
 
 /** Every scheme the node offers, by the name an agreement uses. */
 export const securitySchemes: Readonly<Record<string, SecuritySchemeFactory>> = Object.freeze({
   cms: cmsScheme,
   jws: jwsScheme,
   none: noneScheme,
+  xmldsig: xmldsigScheme,
 });
 
 export type { LocalKeys, OpenedMessage, PartnerKeys, SecurityScheme, SecuritySchemeFactory } from './security-scheme';

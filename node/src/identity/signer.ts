@@ -3,6 +3,7 @@ import { asError } from '../errors';
 import { P256_HALF_N, p1363ToLowSDer, parseEcdsaSignature } from './der';
 import { IdentityInvalidError } from './identity-errors';
 import { assertP256KeyPair, isP256PublicKey } from './keys';
+import { cryptoPool } from './crypto-pool';
 import type { SigningIdentity } from './signing-identity';
 
 /** What {@link createSigningIdentity} needs: the MSP, the certificate and its private key (PEM). */
@@ -42,13 +43,15 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
       // P1363 gives fixed-size r || s, which is simpler to normalise than re-parsing DER.
       return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
     },
-    signAsync(message: Uint8Array): Promise<Uint8Array> {
-      return new Promise((resolve, reject) => {
-        cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {
-          if (error) reject(error);
-          else resolve(p1363ToLowSDer(signature));
-        });
-      });
+    async signAsync(message: Uint8Array): Promise<Uint8Array> {
+      try {
+        const pool = cryptoPool();
+        const result = await pool.run({ kind: 'sign', keyId: pool.key(opts.privateKeyPem, 'private'), message });
+        if (result.signature) return result.signature;
+      } catch {
+        // The worker is gone: sign here rather than fail the caller.
+      }
+      return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
     },
   });
 }
@@ -135,13 +138,17 @@ export function verifySignatureAsync(
   }
   if (!key) return Promise.resolve(false);
   const publicKey = key;
-  return new Promise((resolve) => {
+  const onMainThread = () => {
     try {
-      cryptoVerify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, derSignature, (error, ok) =>
-        resolve(!error && ok),
-      );
+      return cryptoVerify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, derSignature);
     } catch {
-      resolve(false);
+      return false;
     }
-  });
+  };
+  if (typeof certificatePemOrKeyObject !== 'string') return Promise.resolve(onMainThread());
+  const pool = cryptoPool();
+  return pool
+    .run({ kind: 'verify', keyId: pool.key(certificatePemOrKeyObject, 'public'), message, signature: derSignature })
+    .then((result) => (result.error ? onMainThread() : result.ok === true))
+    .catch(onMainThread);
 }

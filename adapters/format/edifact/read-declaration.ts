@@ -1,0 +1,462 @@
+/**
+ * CUSDEC, CUSRES and CUSCAR (D96B, D99B) to the canonical Envelope with a Declaration body.
+ * Each message's segment groups are first gathered into one neutral shape (`Gathered`), then
+ * one builder reads that shape, so the three messages share every value rule.
+ */
+import { gnc } from '../../../node/src/canonical';
+import { EdifactSyntaxError, SyntaxErrorCode as E } from './errors';
+import { groupsOf, type GroupNode } from './structure';
+import { component, positionOf, type EdifactMessage, type Interchange, type Segment } from './syntax';
+import { K, PARTY, Q, joined, readCount, readDecimal, readDtm } from './values';
+
+const { v1 } = gnc;
+
+interface Item {
+  readonly trigger: Segment;
+  readonly segments: Segment[];
+  readonly refs: Segment[];
+  readonly moas: Segment[];
+  readonly pacs: Segment[];
+  readonly qtys: Segment[];
+}
+
+interface Gathered {
+  readonly bgm: Segment;
+  readonly locs: Segment[];
+  readonly dtms: Segment[];
+  readonly refs: Array<{ rff: Segment; dtms: Segment[] }>;
+  readonly nads: Array<{ nad: Segment; rffs: Segment[] }>;
+  readonly tdts: Segment[];
+  readonly equipment: Array<{ eqd: Segment; sels: Segment[] }>;
+  /** CUSDEC lists SEL apart from EQD; 9302 of each names its container. */
+  readonly looseSeals: Segment[];
+  readonly tods: Segment[];
+  readonly moas: Segment[];
+  readonly cnts: Segment[];
+  readonly items: Item[] | undefined;
+}
+
+const only = (node: GroupNode, tag: string): Segment[] => node.segments.filter((s) => s.tag === tag);
+const all = (nodes: GroupNode[], tag: string): Segment[] => nodes.flatMap((n) => only(n, tag));
+
+function gatherCusdec(root: GroupNode): Gathered {
+  return {
+    bgm: only(root, 'BGM')[0]!,
+    locs: only(root, 'LOC'),
+    dtms: only(root, 'DTM'),
+    refs: groupsOf(root, 'SG1').map((g) => ({ rff: g.segments[0]!, dtms: only(g, 'DTM') })),
+    nads: groupsOf(root, 'SG6').map((g) => ({ nad: g.segments[0]!, rffs: only(g, 'RFF') })),
+    tdts: groupsOf(root, 'SG4').map((g) => g.segments[0]!),
+    equipment: only(root, 'EQD').map((eqd) => ({ eqd, sels: [] })),
+    looseSeals: only(root, 'SEL'),
+    tods: groupsOf(root, 'SG7').map((g) => g.segments[0]!),
+    moas: groupsOf(root, 'SG8').map((g) => g.segments[0]!),
+    cnts: only(root, 'CNT'),
+    items: groupsOf(root, 'SG30').map((g) => ({
+      trigger: g.segments[0]!,
+      segments: g.segments,
+      refs: all(groupsOf(g, 'SG35'), 'RFF'),
+      moas: all(groupsOf(g, 'SG33'), 'MOA'),
+      pacs: all(groupsOf(g, 'SG31'), 'PAC'),
+      qtys: [],
+    })),
+  };
+}
+
+function gatherCusres(root: GroupNode): Gathered {
+  return {
+    bgm: only(root, 'BGM')[0]!,
+    locs: only(root, 'LOC'),
+    dtms: only(root, 'DTM'),
+    refs: groupsOf(root, 'SG3').map((g) => ({ rff: g.segments[0]!, dtms: only(g, 'DTM') })),
+    nads: groupsOf(root, 'SG1').map((g) => ({ nad: g.segments[0]!, rffs: [] })),
+    tdts: only(root, 'TDT'),
+    equipment: only(root, 'EQD').map((eqd) => ({ eqd, sels: [] })),
+    looseSeals: [],
+    tods: [],
+    moas: [],
+    cnts: [],
+    items: undefined,
+  };
+}
+
+function gatherCuscar(root: GroupNode): Gathered {
+  const tdtGroups = groupsOf(root, 'SG4');
+  const consignments = groupsOf(root, 'SG7').flatMap((g) => groupsOf(g, 'SG8'));
+  return {
+    bgm: only(root, 'BGM')[0]!,
+    locs: [...only(root, 'LOC'), ...all(tdtGroups, 'LOC'), ...all(consignments, 'LOC')],
+    dtms: only(root, 'DTM'),
+    refs: [
+      ...groupsOf(root, 'SG1').map((g) => ({ rff: g.segments[0]!, dtms: only(g, 'DTM') })),
+      ...consignments.map((g) => ({ rff: g.segments[0]!, dtms: [] })),
+    ],
+    nads: [
+      ...groupsOf(root, 'SG2').map((g) => ({ nad: g.segments[0]!, rffs: [] })),
+      ...consignments.flatMap((g) => groupsOf(g, 'SG11')).map((g) => ({ nad: g.segments[0]!, rffs: only(g, 'RFF') })),
+    ],
+    tdts: tdtGroups.map((g) => g.segments[0]!),
+    equipment: groupsOf(root, 'SG5').map((g) => ({ eqd: g.segments[0]!, sels: only(g, 'SEL') })),
+    looseSeals: [],
+    tods: [],
+    moas: all(consignments, 'MOA'),
+    cnts: only(root, 'CNT'),
+    items: consignments
+      .flatMap((g) => groupsOf(g, 'SG14'))
+      .map((g) => ({
+        trigger: g.segments[0]!,
+        segments: g.segments,
+        refs: [],
+        moas: only(g, 'MOA'),
+        pacs: [],
+        qtys: all(groupsOf(g, 'SG16'), 'QTY'),
+      })),
+  };
+}
+
+export const GATHER: Readonly<Record<string, (root: GroupNode) => Gathered>> = {
+  CUSDEC: gatherCusdec,
+  CUSRES: gatherCusres,
+  CUSCAR: gatherCuscar,
+};
+
+const STATUS = enumByShortName(v1.DeclarationStatus, 'DECLARATION_STATUS_');
+const LANE = enumByShortName(v1.Lane, 'LANE_');
+
+function enumByShortName(values: object, prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, n] of Object.entries(values))
+    if (typeof n === 'number' && n !== 0) out.set(name.slice(prefix.length), n);
+  return out;
+}
+
+function readEnum(map: Map<string, number>, seg: Segment, what: string): number {
+  const v = component(seg, 0, 1);
+  const n = map.get(v);
+  if (n === undefined) {
+    throw new EdifactSyntaxError(
+      positionOf(seg, 'C506/1154', 1),
+      `${JSON.stringify(v)} is not a ${what} (${[...map.keys()].join(', ')})`,
+      E.invalidValue,
+    );
+  }
+  return n;
+}
+
+const TYPE: Readonly<Record<string, number>> = {
+  EX: v1.DeclarationType.DECLARATION_TYPE_EX,
+  IM: v1.DeclarationType.DECLARATION_TYPE_IM,
+  CO: v1.DeclarationType.DECLARATION_TYPE_CO,
+};
+const TYPE_BY_DOCUMENT: Readonly<Record<string, number>> = {
+  '830': v1.DeclarationType.DECLARATION_TYPE_EX,
+  '929': v1.DeclarationType.DECLARATION_TYPE_IM,
+};
+
+/** Text of a NAD into a Party (RFFs of its group give the AEO authorisation). */
+function readParty(nad: Segment, rffs: Segment[]): gnc.v1.IParty {
+  const party: gnc.v1.IParty = {};
+  const id = component(nad, 1, 0);
+  if (id) party.id = id;
+  const scheme = component(nad, 1, 1);
+  if (scheme) party.idScheme = scheme;
+  const name = joined(nad, 3, 0, 5);
+  if (name) party.name = name;
+  const address: gnc.v1.IAddress = {};
+  const line = joined(nad, 4, 0, 4);
+  if (line) address.line = line;
+  const city = component(nad, 5);
+  if (city) address.cityName = city;
+  const sub = component(nad, 6);
+  if (sub) address.countrySubDivisionCode = sub;
+  const postcode = component(nad, 7);
+  if (postcode) address.postcodeId = postcode;
+  const country = component(nad, 8);
+  if (country) address.countryCode = country;
+  if (Object.keys(address).length > 0) party.address = address;
+  for (const rff of rffs) {
+    if (component(rff, 0) !== Q.gnc) continue;
+    const key = component(rff, 0, 2);
+    if (key === K.aeo) party.aeoAuthorisationId = component(rff, 0, 1);
+    else if (key === K.aeoIssuer) party.aeoIssuingAdministrationId = component(rff, 0, 1);
+  }
+  return party;
+}
+
+function readTransport(tdt: Segment): gnc.v1.ITransportMeans {
+  const t: gnc.v1.ITransportMeans = {};
+  const set = (k: keyof gnc.v1.ITransportMeans, v: string): void => {
+    if (v) (t as Record<string, string>)[k] = v;
+  };
+  set('modeCode', component(tdt, 2, 0));
+  set('id', component(tdt, 7, 0));
+  set('identificationTypeCode', component(tdt, 7, 1));
+  set('name', component(tdt, 7, 3));
+  set('registrationNationalityCode', component(tdt, 7, 4));
+  return t;
+}
+
+function readMass(mea: Segment): string | undefined {
+  const unit = component(mea, 2, 0);
+  if (unit !== 'KGM' && unit !== 'KG') return undefined;
+  return readDecimal(mea, 2, 1, 'C174/6314');
+}
+
+function readItem(item: Item, cuscar: boolean): gnc.v1.IGoodsItem {
+  const out: gnc.v1.IGoodsItem = {};
+  const t = item.trigger;
+  if (component(t, 0)) out.sequenceNumeric = readCount(t, 0, 0, cuscar ? '1496' : '1496');
+  const commodity: gnc.v1.ICommodity = {};
+  const description = item.segments
+    .filter((s) => s.tag === 'FTX' && component(s, 0) === Q.goodsDescription)
+    .map((s) => joined(s, 3, 0, 5))
+    .join('');
+  if (description) commodity.description = description;
+  const cst = cuscar ? item.segments.find((s) => s.tag === 'CST') : t;
+  if (cst) {
+    const hs = component(cst, 1, 0);
+    // C246 of a CST may hold other customs codes (e.g. Australia's 'I'); only a tariff number is an HS code.
+    if (/^[0-9]{4,10}$/.test(hs)) {
+      commodity.hsCode = hs;
+      const cls = component(cst, 1, 1);
+      if (cls) commodity.classificationTypeCode = cls;
+    }
+    const procedure = component(cst, 2, 0);
+    if (procedure) out.procedureCode = procedure;
+  }
+  if (!commodity.hsCode) {
+    const hsRef = item.refs.find((r) => component(r, 0) === 'HS');
+    if (hsRef) commodity.hsCode = component(hsRef, 0, 1);
+  }
+  if (Object.keys(commodity).length > 0) out.commodity = commodity;
+  for (const s of item.segments) {
+    if (s.tag === 'LOC' && component(s, 0) === Q.origin) out.originCountryCode = component(s, 1);
+    else if (s.tag === 'MEA') {
+      const purpose = component(s, 0);
+      const kind = component(s, 1, 0);
+      if (purpose === 'WT' && (kind === 'AAB' || kind === 'G')) out.grossMassKg = readMass(s);
+      else if (purpose === 'WT' && kind === 'AAA') out.netMassKg = readMass(s);
+      else if (purpose === 'AAE' && kind === Q.gnc) {
+        out.quantity = { value: readDecimal(s, 2, 1, 'C174/6314'), unitCode: component(s, 2, 0) };
+      }
+    }
+  }
+  for (const q of item.qtys) {
+    out.quantity = { value: readDecimal(q, 0, 1, 'C186/6060'), unitCode: component(q, 0, 2) };
+  }
+  if (cuscar) {
+    if (component(t, 1, 0)) out.packageQuantity = readCount(t, 1, 0, 'C213/7224');
+    if (component(t, 1, 1)) out.packageTypeCode = component(t, 1, 1);
+  }
+  for (const pac of item.pacs) {
+    if (component(pac, 0)) out.packageQuantity = readCount(pac, 0, 0, '7224');
+    const type = component(pac, 2, 0);
+    if (type) out.packageTypeCode = type;
+  }
+  for (const moa of item.moas) {
+    if (component(moa, 0) !== Q.customsValue || !component(moa, 0, 1)) continue;
+    out.customsValue = { value: readDecimal(moa, 0, 1, 'C516/5004'), currencyCode: component(moa, 0, 2) };
+  }
+  for (const r of item.refs) {
+    if (component(r, 0) === Q.gnc && component(r, 0, 2) === K.valuationMethod)
+      out.valuationMethodCode = component(r, 0, 1);
+  }
+  return out;
+}
+
+/**
+ * Builds the Envelope of one message. The GNC message header comes from the mutually defined
+ * references (RFF+ZZZ) and NAD+MS/MR when the sender wrote them; a foreign message without them
+ * gets its header from the interchange: message id `<UNB 0020>/<UNH 0062>`, UNB parties and date.
+ */
+export function readDeclarationMessage(
+  interchange: Interchange,
+  message: EdifactMessage,
+  root: GroupNode,
+): gnc.v1.IEnvelope {
+  const g = GATHER[message.type]!(root);
+  const cuscar = message.type === 'CUSCAR';
+  const decl: gnc.v1.IDeclaration = {};
+  const header: gnc.v1.IMessageHeader = {
+    messageId: `${interchange.controlReference}/${message.reference}`,
+    senderId: interchange.sender.id,
+    receiverId: interchange.recipient.id,
+    createdAtMs: unbInstant(interchange),
+  };
+
+  // BGM: document name (type + additional type, as box 1 of the SAD: 'EXA', 'IMD'), number = LRN.
+  const documentCode = component(g.bgm, 0, 0);
+  const documentName = component(g.bgm, 0, 3);
+  const prefix = documentName.slice(0, 2);
+  if (TYPE[prefix] !== undefined) {
+    decl.type = TYPE[prefix];
+    if (documentName.length > 2) decl.additionalTypeCode = documentName.slice(2);
+  } else {
+    if (documentName) decl.additionalTypeCode = documentName;
+    if (!cuscar && TYPE_BY_DOCUMENT[documentCode] !== undefined) decl.type = TYPE_BY_DOCUMENT[documentCode];
+  }
+  const lrn = component(g.bgm, 1, 0);
+  if (lrn) decl.lrn = lrn;
+
+  const consignment: gnc.v1.IConsignment = {};
+  const shipment: gnc.v1.IGoodsShipment = {};
+  for (const loc of g.locs) {
+    const v = component(loc, 1, 0);
+    if (!v) continue;
+    switch (component(loc, 0)) {
+      case Q.officeOfLodgement:
+        decl.officeOfLodgementId = v;
+        break;
+      case Q.loading:
+        consignment.loadingLocationId = v;
+        break;
+      case Q.unloading:
+        consignment.unloadingLocationId = v;
+        break;
+      case Q.borderOffice:
+        consignment.borderOfficeId = v;
+        break;
+      case Q.exportCountry:
+        shipment.exportCountryCode = v;
+        break;
+      case Q.destinationCountry:
+      case '36':
+        shipment.destinationCountryCode = v;
+        break;
+    }
+  }
+  for (const dtm of g.dtms) if (component(dtm, 0) === Q.docDate) decl.issuedAtMs = readDtm(dtm);
+
+  const deviceBySeal = new Map<string, string>();
+  for (const { rff, dtms } of g.refs) {
+    const q = component(rff, 0);
+    const v = component(rff, 0, 1);
+    if (q === Q.mrn) decl.mrn = v;
+    else if (q === Q.billOfLading && v) consignment.transportDocumentId = v;
+    else if (q === Q.gnc) {
+      switch (component(rff, 0, 2)) {
+        case K.messageId:
+          header.messageId = v;
+          for (const d of dtms) if (component(d, 0) === Q.docDate) header.createdAtMs = readDtm(d);
+          break;
+        case K.correlationId:
+          header.correlationId = v;
+          break;
+        case K.utilityBlockId:
+          header.utilityBlockId = v;
+          break;
+        case K.utilityBlockVersion:
+          header.utilityBlockVersion = v;
+          break;
+        case K.status:
+          decl.status = readEnum(STATUS, rff, 'declaration status');
+          for (const d of dtms) if (component(d, 0) === Q.statusDate) decl.statusChangedAtMs = readDtm(d);
+          break;
+        case K.lane:
+          decl.lane = readEnum(LANE, rff, 'lane');
+          break;
+        case K.version:
+          decl.version = readCount(rff, 0, 1, 'C506/1154');
+          break;
+        case K.administration:
+          decl.administrationId = v;
+          break;
+        case K.containerised:
+          consignment.containerised = v === '1';
+          break;
+        case K.transactionNature:
+          shipment.transactionNatureCode = v;
+          break;
+        case K.sealDevice:
+          deviceBySeal.set(component(rff, 0, 3), v);
+          break;
+      }
+    }
+  }
+
+  for (const { nad, rffs } of g.nads) {
+    const q = component(nad, 0);
+    if (q === PARTY.sender || q === PARTY.receiver) {
+      const id = component(nad, 1, 0);
+      if (id) header[q === PARTY.sender ? 'senderId' : 'receiverId'] = id;
+      continue;
+    }
+    const party = readParty(nad, rffs);
+    if (q === PARTY.declarant) decl.declarant = party;
+    else if (q === PARTY.exporter) decl.exporter = party;
+    else if (q === PARTY.importer) decl.importer = party;
+    else if (q === PARTY.agent) decl.agent = party;
+    else if (q === PARTY.consignor) consignment.consignor = party;
+    else if (q === PARTY.consignee) consignment.consignee = party;
+  }
+
+  for (const tdt of g.tdts) {
+    const stage = component(tdt, 0);
+    const means = readTransport(tdt);
+    if (Object.keys(means).length === 0) continue;
+    if (stage === Q.stageDeparture) consignment.departureTransportMeans = means;
+    else if (stage === Q.stageBorder) consignment.borderTransportMeans = means;
+  }
+
+  const equipment = g.equipment.map(({ eqd, sels }) => {
+    const e: gnc.v1.ITransportEquipment = { id: component(eqd, 1, 0) };
+    const size = component(eqd, 2, 0);
+    if (size) e.sizeTypeCode = size;
+    const seals = [...sels, ...g.looseSeals.filter((s) => component(s, 1, 3) === e.id)];
+    if (seals.length > 0) {
+      e.seals = seals.map((sel) => {
+        const seal: gnc.v1.ISeal = { id: component(sel, 0) };
+        if (component(sel, 1, 0) === 'ELS') seal.electronic = true;
+        const device = deviceBySeal.get(seal.id!);
+        if (device) seal.deviceId = device;
+        return seal;
+      });
+    }
+    return e;
+  });
+  if (equipment.length > 0) consignment.transportEquipment = equipment;
+
+  for (const tod of g.tods) {
+    const code = component(tod, 2, 0);
+    if (code) shipment.tradeTermsCode = code;
+  }
+  for (const moa of g.moas) {
+    if (component(moa, 0) === Q.invoiceAmount && component(moa, 0, 1)) {
+      decl.invoiceAmount = { value: readDecimal(moa, 0, 1, 'C516/5004'), currencyCode: component(moa, 0, 2) };
+    }
+  }
+  for (const cnt of g.cnts) {
+    const q = component(cnt, 0);
+    if (q === Q.packageCount && !cuscar) decl.totalPackageQuantity = readCount(cnt, 0, 1, 'C270/6066');
+    if (q === Q.itemCount && g.items && !cuscar) {
+      const n = readCount(cnt, 0, 1, 'C270/6066');
+      if (n !== g.items.length) {
+        throw new EdifactSyntaxError(
+          positionOf(cnt, 'C270/6066', 1),
+          `control total ${n} (number of goods items) does not match the ${g.items.length} goods item(s) of the message`,
+          E.controlCountMismatch,
+        );
+      }
+    }
+  }
+  if (g.items && g.items.length > 0) shipment.goodsItems = g.items.map((it) => readItem(it, cuscar));
+
+  if (Object.keys(consignment).length > 0) decl.consignment = consignment;
+  if (Object.keys(shipment).length > 0) decl.goodsShipment = shipment;
+  return { header, declaration: decl };
+}
+
+function unbInstant(x: Interchange): number {
+  const d = x.preparationDate;
+  const yy = Number(d.slice(0, 2));
+  // Syntax 3 gives two digits of the year; read 70-99 as 19xx (ISO 9735 leaves the century to the partners).
+  const year = d.length === 8 ? Number(d.slice(0, 4)) : yy >= 70 ? 1900 + yy : 2000 + yy;
+  const o = d.length - 4;
+  return Date.UTC(
+    year,
+    Number(d.slice(o, o + 2)) - 1,
+    Number(d.slice(o + 2, o + 4)),
+    Number(x.preparationTime.slice(0, 2)),
+    Number(x.preparationTime.slice(2, 4)),
+  );
+}

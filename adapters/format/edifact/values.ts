@@ -1,0 +1,171 @@
+/**
+ * Value rules shared by the CUSDEC/CUSRES/CUSCAR mappings: qualifier codes, dates, decimals and
+ * the splitting of long text over repeated components.
+ */
+import { DECIMAL_PATTERN } from '../../../node/src/canonical';
+import { EdifactSyntaxError, SyntaxErrorCode as E } from './errors';
+import { component, positionOf, type Segment } from './syntax';
+
+/** Qualifiers this mapping reads and writes (docs/formats-edifact.md has the table). */
+export const Q = {
+  /** RFF 1153 'ZZZ' (mutually defined) with the key in 1156: the GNC values with no UN code. */
+  gnc: 'ZZZ',
+  mrn: 'AAE',
+  billOfLading: 'BM',
+  docDate: '137',
+  statusDate: '334',
+  officeOfLodgement: '22',
+  loading: '9',
+  unloading: '11',
+  exportCountry: '35',
+  destinationCountry: '28',
+  borderOffice: '42',
+  origin: '27',
+  stageDeparture: '12',
+  stageBorder: '11',
+  invoiceAmount: '39',
+  customsValue: '40',
+  goodsDescription: 'AAA',
+  itemCount: '5',
+  packageCount: '11',
+} as const;
+
+/** Keys (RFF 1156) of the mutually defined references. */
+export const K = {
+  messageId: 'MID',
+  correlationId: 'CID',
+  utilityBlockId: 'UBI',
+  utilityBlockVersion: 'UBV',
+  status: 'STA',
+  lane: 'LAN',
+  version: 'VER',
+  administration: 'ADM',
+  containerised: 'CTR',
+  transactionNature: 'TNC',
+  sealDevice: 'ESD',
+  valuationMethod: 'VMC',
+  aeo: 'AEO',
+  aeoIssuer: 'AEA',
+} as const;
+
+/** NAD 3035 party qualifiers. */
+export const PARTY = {
+  sender: 'MS',
+  receiver: 'MR',
+  declarant: 'DT',
+  exporter: 'EX',
+  importer: 'IM',
+  agent: 'AE',
+  consignor: 'CZ',
+  consignee: 'CN',
+} as const;
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** An instant as DTM C507 components: 204 (CCYYMMDDHHMMSS, UTC) or, with milliseconds, ZZZ (17 digits). */
+export function dtm(qualifier: string, ms: number): string[] {
+  const d = new Date(ms);
+  const base =
+    `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` +
+    `${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+  const frac = d.getUTCMilliseconds();
+  return frac === 0 ? [qualifier, base, '204'] : [qualifier, `${base}${pad(frac, 3)}`, 'ZZZ'];
+}
+
+const DATE_FORMATS: Readonly<Record<string, number>> = { '102': 8, '203': 12, '204': 14, ZZZ: 17 };
+
+/** Reads a DTM segment's instant (UTC); formats 102, 203, 204 and ZZZ (milliseconds). */
+export function readDtm(seg: Segment): number {
+  const value = component(seg, 0, 1);
+  const format = component(seg, 0, 2) || '102';
+  const len = DATE_FORMATS[format];
+  if (len === undefined) {
+    throw new EdifactSyntaxError(
+      positionOf(seg, 'C507/2379', 1),
+      `date/time format ${JSON.stringify(format)} is not supported (102, 203, 204, ZZZ)`,
+      E.invalidValue,
+    );
+  }
+  if (value.length !== len || !/^[0-9]+$/.test(value)) {
+    throw new EdifactSyntaxError(
+      positionOf(seg, 'C507/2380', 1),
+      `${JSON.stringify(value)} is not a date/time in format ${format}`,
+      E.invalidValue,
+    );
+  }
+  const n = (a: number, b: number): number => Number(value.slice(a, b));
+  const ms = Date.UTC(
+    n(0, 4),
+    n(4, 6) - 1,
+    n(6, 8),
+    len > 8 ? n(8, 10) : 0,
+    len > 8 ? n(10, 12) : 0,
+    len > 12 ? n(12, 14) : 0,
+    len > 14 ? n(14, 17) : 0,
+  );
+  const back = new Date(ms);
+  if (
+    Number.isNaN(ms) ||
+    n(0, 4) < 1970 ||
+    back.getUTCMonth() !== n(4, 6) - 1 ||
+    back.getUTCDate() !== n(6, 8) ||
+    (len > 8 && (n(8, 10) > 23 || n(10, 12) > 59)) ||
+    (len > 12 && n(12, 14) > 59)
+  ) {
+    throw new EdifactSyntaxError(
+      positionOf(seg, 'C507/2380', 1),
+      `${JSON.stringify(value)} is not a valid date/time`,
+      E.invalidValue,
+    );
+  }
+  return ms;
+}
+
+/** A numeric data element as a canonical decimal string (decimal comma accepted, as ISO 9735 allows). */
+export function readDecimal(seg: Segment, e: number, c: number, element: string): string {
+  const raw = component(seg, e, c);
+  const value = raw.includes(',') ? raw.replace(',', '.') : raw;
+  if (!DECIMAL_PATTERN.test(value)) {
+    throw new EdifactSyntaxError(
+      positionOf(seg, element, e + 1),
+      `${JSON.stringify(raw)} is not a decimal the canonical schema carries (digits, at most 6 decimals, no sign)`,
+      E.invalidValue,
+    );
+  }
+  return value;
+}
+
+/** A count (uint32) from a numeric data element. */
+export function readCount(seg: Segment, e: number, c: number, element: string): number {
+  const raw = component(seg, e, c);
+  if (!/^[0-9]{1,10}$/.test(raw) || Number(raw) > 0xffffffff) {
+    throw new EdifactSyntaxError(
+      positionOf(seg, element, e + 1),
+      `${JSON.stringify(raw)} is not a whole number`,
+      E.invalidValue,
+    );
+  }
+  return Number(raw);
+}
+
+/** Cuts text into pieces of `size` characters (code points stay whole) over at most `max` pieces. */
+export function split(text: string, size: number, max: number, what: string): string[] {
+  const chars = Array.from(text);
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  if (out.length > max) {
+    throw new EdifactSyntaxError(
+      { element: what },
+      `${chars.length} characters exceed the ${size * max} this segment carries`,
+      E.tooManyConstituents,
+    );
+  }
+  return out;
+}
+
+/** Joins components from..to of element e (text split by `split`). */
+export function joined(seg: Segment, e: number, from = 0, to = 99): string {
+  const el = seg.elements[e];
+  if (!el) return '';
+  return el.slice(from, to).join('');
+}

@@ -1,0 +1,161 @@
+/**
+ * Writes UN/EDIFACT: segments with the release character applied, messages with their UNT
+ * counts, and the UNA/UNB..UNZ envelope with its control count, in the character set that the
+ * syntax identifier names (refusing characters outside it rather than mangling them).
+ */
+import { EdifactSyntaxError, SyntaxErrorCode as E } from './errors';
+import { defaultSeparators, type Separators } from './syntax';
+
+/** A data element: a simple value, or the components of a composite; undefined = empty. */
+export type Element = string | readonly (string | undefined)[] | undefined;
+
+export interface InterchangeHeader {
+  readonly syntaxIdentifier: 'UNOA' | 'UNOB' | 'UNOC' | 'UNOW' | 'UNOY';
+  readonly syntaxVersion: 3 | 4;
+  readonly sender: { readonly id: string; readonly qualifier?: string };
+  readonly recipient: { readonly id: string; readonly qualifier?: string };
+  /** Preparation instant (written in UTC). */
+  readonly preparedAtMs: number;
+  readonly controlReference: string;
+  readonly applicationReference?: string;
+  readonly acknowledgementRequested?: boolean;
+  readonly testIndicator?: boolean;
+  /** A line break after every segment terminator (readable; ignored by readers). */
+  readonly lineBreaks?: boolean;
+}
+
+const LIMIT: Readonly<Record<InterchangeHeader['syntaxIdentifier'], number>> = {
+  UNOA: 0x7e,
+  UNOB: 0x7e,
+  UNOC: 0xff,
+  UNOW: 0x10ffff,
+  UNOY: 0x10ffff,
+};
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** Builds one interchange; segments go into the current message, which `endMessage` closes. */
+export class InterchangeWriter {
+  private readonly out: string[] = [];
+  private readonly seps: Separators;
+  private readonly special: RegExp;
+  private readonly limit: number;
+  private readonly nl: string;
+  private readonly header: InterchangeHeader;
+  private messageCount = 0;
+  private messageRef: string | undefined;
+  private messageSegments = 0;
+  private readonly chars: { c: string; e: string; r: string; s: string };
+
+  constructor(header: InterchangeHeader) {
+    this.header = header;
+    this.seps = defaultSeparators(header.syntaxVersion);
+    const s = this.seps;
+    const chars = [s.component, s.element, s.release, s.segment, s.repetition].filter((c) => c >= 0);
+    this.special = new RegExp(`[${chars.map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('')}]`, 'g');
+    this.chars = {
+      c: String.fromCharCode(s.component),
+      e: String.fromCharCode(s.element),
+      r: String.fromCharCode(s.release),
+      s: String.fromCharCode(s.segment),
+    };
+    this.limit = LIMIT[header.syntaxIdentifier];
+    this.nl = header.lineBreaks ? '\r\n' : '';
+    const rep = s.repetition >= 0 ? String.fromCharCode(s.repetition) : ' ';
+    this.out.push(`UNA${this.chars.c}${this.chars.e}.${this.chars.r}${rep}${this.chars.s}${this.nl}`);
+    const d = new Date(header.preparedAtMs);
+    const date =
+      header.syntaxVersion === 4
+        ? `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`
+        : `${pad(d.getUTCFullYear() % 100)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
+    this.segment(
+      'UNB',
+      [header.syntaxIdentifier, String(header.syntaxVersion)],
+      [header.sender.id, header.sender.qualifier],
+      [header.recipient.id, header.recipient.qualifier],
+      [date, `${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`],
+      header.controlReference,
+      undefined,
+      header.applicationReference,
+      undefined,
+      header.acknowledgementRequested ? '1' : undefined,
+      undefined,
+      header.testIndicator ? '1' : undefined,
+    );
+  }
+
+  get separators(): Separators {
+    return this.seps;
+  }
+
+  beginMessage(reference: string, type: string, version: string, release: string, associationCode?: string): void {
+    if (this.messageRef !== undefined) throw new Error(`message ${this.messageRef} is still open`);
+    this.messageRef = reference;
+    this.messageSegments = 0;
+    this.segment('UNH', reference, [type, version, release, 'UN', associationCode]);
+  }
+
+  endMessage(): void {
+    const ref = this.messageRef;
+    if (ref === undefined) throw new Error('no message is open');
+    this.segment('UNT', String(this.messageSegments + 1), ref);
+    this.messageRef = undefined;
+    this.messageCount++;
+  }
+
+  /** Writes one segment; trailing empty elements and components are left out, as ISO 9735 asks. */
+  segment(tag: string, ...elements: Element[]): void {
+    let last = elements.length - 1;
+    while (last >= 0 && isEmpty(elements[last])) last--;
+    let text = tag;
+    for (let k = 0; k <= last; k++) {
+      text += this.chars.e;
+      const el = elements[k];
+      if (el === undefined) continue;
+      if (typeof el === 'string') {
+        text += this.value(el, tag, k);
+        continue;
+      }
+      let lastc = el.length - 1;
+      while (lastc >= 0 && (el[lastc] === undefined || el[lastc] === '')) lastc--;
+      for (let j = 0; j <= lastc; j++) {
+        if (j > 0) text += this.chars.c;
+        const v = el[j];
+        if (v !== undefined) text += this.value(v, tag, k);
+      }
+    }
+    this.out.push(text + this.chars.s + this.nl);
+    if (this.messageRef !== undefined) this.messageSegments++;
+  }
+
+  /** Closes the interchange (UNZ with the message count) and returns its bytes. */
+  finish(): Uint8Array {
+    if (this.messageRef !== undefined) throw new Error(`message ${this.messageRef} is still open`);
+    this.segment('UNZ', String(this.messageCount), this.header.controlReference);
+    const text = this.out.join('');
+    return Buffer.from(text, this.limit === 0x10ffff ? 'utf8' : 'latin1');
+  }
+
+  private value(v: string, tag: string, k: number): string {
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c > this.limit || c < 0x20) {
+        const ch = String.fromCodePoint(v.codePointAt(i)!);
+        throw new EdifactSyntaxError(
+          { segment: tag, elementPosition: k + 1, element: `position ${k + 1}` },
+          `cannot write ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}: ${JSON.stringify(ch)} is not in the ` +
+            `${this.header.syntaxIdentifier} character set${c < 0x20 ? '' : ' (UNOW with syntax version 4 carries any Unicode text)'}`,
+          E.invalidCharacter,
+        );
+      }
+    }
+    this.special.lastIndex = 0;
+    return this.special.test(v) ? v.replace(this.special, (m) => this.chars.r + m) : v;
+  }
+}
+
+function isEmpty(el: Element): boolean {
+  if (el === undefined || el === '') return true;
+  if (typeof el === 'string') return false;
+  return el.every((c) => c === undefined || c === '');
+}

@@ -1,0 +1,496 @@
+/**
+ * WCO XML tree -> canonical Envelope in its proto3 JSON form, element by element (docs/formats.md).
+ * Every element and attribute read is marked; what is left is reported as unmapped, by XPath.
+ */
+import { createHash } from 'node:crypto';
+import { FormatInvalidError } from '../../../node/src/canonical';
+import { attributeValue, textContent, xpathOf, type XmlAttribute, type XmlDocument, type XmlElement } from '../../xml';
+import type { MessageRule } from '../json/json-schema';
+import { DECLARATION_TYPES, NS, RESPONSE_FUNCTIONS, parseWcoDateTime } from './wco-codes';
+import { MAX_EXTENSION_FIELDS, applyExtensionField } from './wco-extension';
+
+type Json = Record<string, unknown>;
+const ENVELOPE = 'gnc.v1.Envelope';
+
+/** Content of a WCO document that has no canonical field, with where it stands. */
+export interface WcoUnmapped {
+  /** XPath as written in the document, e.g. `/md:MetaData/Declaration/GoodsShipment/PreviousDocument[2]`. */
+  readonly xpath: string;
+  readonly line: number;
+  readonly column: number;
+  /** The text of a leaf element or the value of an attribute (first 80 characters). */
+  readonly value?: string;
+}
+
+export interface WcoDecoded {
+  /** The Envelope as proto3 JSON (validated afterwards by the caller). */
+  readonly object: Json;
+  /** `DEC` goods declaration or `RES` response/notification. */
+  readonly document: 'DEC' | 'RES';
+  /** What the document carries that the canonical schema cannot hold, in document order. */
+  readonly unmapped: WcoUnmapped[];
+  /** True when no gnc:Extension block gave the header and it was derived (see docs/formats.md). */
+  readonly headerDerived: boolean;
+}
+
+class Reader {
+  readonly used = new Set<XmlElement | XmlAttribute>();
+  readonly touched = new Set<XmlElement>();
+  /** Canonical paths set from WCO elements, with their values (the extension may not contradict them). */
+  readonly mapped = new Map<string, string>();
+  constructor(readonly ns: string) {}
+
+  fail(el: XmlElement, problem: string, attribute?: string): never {
+    throw new FormatInvalidError(ENVELOPE, `${xpathOf(el)}${attribute ? `/@${attribute}` : ''}: ${problem}`);
+  }
+
+  private use(el: XmlElement): void {
+    this.used.add(el);
+    for (let e: XmlElement | undefined = el; e && !this.touched.has(e); e = e.parent) this.touched.add(e);
+  }
+
+  /** Marks a structural element (its meaning is the document's shape, not a field). */
+  structural(el: XmlElement): void {
+    this.use(el);
+  }
+
+  kids(parent: XmlElement, local: string): XmlElement[] {
+    const out: XmlElement[] = [];
+    for (const c of parent.children) if (c.kind === 'element' && c.local === local && c.uri === this.ns) out.push(c);
+    return out;
+  }
+
+  one(parent: XmlElement | undefined, local: string): XmlElement | undefined {
+    if (!parent) return undefined;
+    const found = this.kids(parent, local);
+    if (found.length > 1) this.fail(found[1]!, `<${local}> may appear only once here`);
+    return found[0];
+  }
+
+  text(el: XmlElement): string {
+    for (const c of el.children) {
+      if (c.kind === 'element') this.fail(c, `<${el.local}> holds a value, not elements`);
+    }
+    this.use(el);
+    return textContent(el);
+  }
+
+  attr(el: XmlElement, name: string): string | undefined {
+    for (const a of el.attributes) {
+      if (a.local === name && a.uri === '') {
+        this.used.add(a);
+        return a.value;
+      }
+    }
+    return undefined;
+  }
+
+  /** Reads leaf `local` of `parent` into `target[key]` (canonical path `path`) when not empty. */
+  leaf(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): XmlElement | undefined {
+    const el = this.one(parent, local);
+    if (!el) return undefined;
+    const v = this.text(el);
+    if (v !== '') {
+      target[key] = v;
+      this.mapped.set(path, v);
+    }
+    return el;
+  }
+
+  uint(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): void {
+    const el = this.one(parent, local);
+    if (!el) return;
+    const v = this.text(el);
+    if (!/^[0-9]{1,9}$/.test(v)) this.fail(el, `'${v}' is not a whole number`);
+    target[key] = Number(v);
+    this.mapped.set(path, String(Number(v)));
+  }
+
+  dateTime(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): void {
+    const el = this.one(parent, local);
+    if (!el) return;
+    this.structural(el);
+    const s = this.one(el, 'DateTimeString');
+    if (!s) return;
+    const text = this.text(s);
+    const t = parseWcoDateTime(text, this.attr(s, 'formatCode'));
+    if (typeof t === 'string') this.fail(s, t);
+    target[key] = String(t);
+    this.mapped.set(path, String(t));
+  }
+
+  /** An amount with its currencyID attribute. */
+  amount(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): void {
+    const el = this.one(parent, local);
+    if (!el) return;
+    const value = this.text(el);
+    const currency = this.attr(el, 'currencyID');
+    const a: Json = {};
+    if (value !== '') this.set(a, 'value', value, `${path}.value`);
+    if (currency) this.set(a, 'currencyCode', currency, `${path}.currencyCode`);
+    target[key] = a;
+  }
+
+  set(target: Json, key: string, value: string, path: string): void {
+    target[key] = value;
+    this.mapped.set(path, value);
+  }
+
+  party(el: XmlElement | undefined, path: string): Json | undefined {
+    if (!el) return undefined;
+    this.structural(el);
+    const p: Json = {};
+    this.leaf(el, 'Name', p, 'name', `${path}.name`);
+    this.leaf(el, 'ID', p, 'id', `${path}.id`);
+    const address = this.one(el, 'Address');
+    if (address) {
+      this.structural(address);
+      const a: Json = {};
+      const ap = `${path}.address`;
+      this.leaf(address, 'CityName', a, 'cityName', `${ap}.cityName`);
+      this.leaf(address, 'CountryCode', a, 'countryCode', `${ap}.countryCode`);
+      this.leaf(address, 'CountrySubDivisionCode', a, 'countrySubDivisionCode', `${ap}.countrySubDivisionCode`);
+      this.leaf(address, 'Line', a, 'line', `${ap}.line`);
+      this.leaf(address, 'PostcodeID', a, 'postcodeId', `${ap}.postcodeId`);
+      p.address = a;
+    }
+    return p;
+  }
+
+  transportMeans(el: XmlElement | undefined, path: string): Json | undefined {
+    if (!el) return undefined;
+    this.structural(el);
+    const t: Json = {};
+    this.leaf(el, 'Name', t, 'name', `${path}.name`);
+    this.leaf(el, 'ID', t, 'id', `${path}.id`);
+    this.leaf(el, 'IdentificationTypeCode', t, 'identificationTypeCode', `${path}.identificationTypeCode`);
+    this.leaf(
+      el,
+      'RegistrationNationalityCode',
+      t,
+      'registrationNationalityCode',
+      `${path}.registrationNationalityCode`,
+    );
+    this.leaf(el, 'ModeCode', t, 'modeCode', `${path}.modeCode`);
+    return t;
+  }
+
+  /** SequenceNumeric that only restates the position (1-based) is structural; any other is unmapped. */
+  sequence(parent: XmlElement, position: number): void {
+    const el = this.one(parent, 'SequenceNumeric');
+    if (el && textContent(el) === String(position) && el.children.every((c) => c.kind === 'text')) this.use(el);
+  }
+
+  /** `<X><ID>v</ID></X>`: reads v into target[key]. */
+  idOf(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string, child = 'ID'): void {
+    const el = this.one(parent, local);
+    if (!el) return;
+    this.structural(el);
+    this.leaf(el, child, target, key, path);
+  }
+}
+
+/** Finds the document's body and maps it; throws FormatInvalidError naming the XPath of a problem. */
+export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule): WcoDecoded {
+  const root = doc.root;
+  let metaData: XmlElement | undefined;
+  let body: XmlElement;
+  if (root.local === 'MetaData' && (root.uri === NS.metaData || root.uri === '')) {
+    metaData = root;
+    const bodies = root.children.filter(
+      (c): c is XmlElement =>
+        c.kind === 'element' &&
+        ((c.local === 'Declaration' && c.uri === NS.dec) ||
+          (c.local === 'Response' && (c.uri === NS.res || c.uri === '' || c.uri === root.uri))),
+    );
+    if (bodies.length !== 1) {
+      throw new FormatInvalidError(
+        ENVELOPE,
+        `${xpathOf(root)}: expected one Declaration (${NS.dec}) or Response, found ${bodies.length}`,
+      );
+    }
+    body = bodies[0]!;
+  } else if (
+    (root.local === 'Declaration' && root.uri === NS.dec) ||
+    (root.local === 'Response' && (root.uri === NS.res || root.uri === ''))
+  ) {
+    body = root;
+  } else {
+    throw new FormatInvalidError(
+      ENVELOPE,
+      `${xpathOf(root)}: not a WCO document (expected MetaData, Declaration in ${NS.dec} or Response in ${NS.res})`,
+    );
+  }
+  const document = body.local === 'Declaration' ? 'DEC' : 'RES';
+  const r = new Reader(body.uri);
+  r.structural(body);
+  const envelope: Json = {};
+  const declaration: Json = {};
+  const header: Json = {};
+  envelope.header = header;
+  envelope.declaration = declaration;
+
+  let extension: XmlElement | undefined;
+  if (metaData) {
+    const m = new Reader(metaData.uri);
+    const typeName = m.one(metaData, 'WCOTypeName');
+    if (typeName) {
+      const t = m.text(typeName);
+      if (t !== document) m.fail(typeName, `'${t}' does not match the body <${body.local}> (${document})`);
+      r.structural(typeName);
+    }
+    const version = m.one(metaData, 'WCODataModelVersionCode');
+    if (version) r.structural(version);
+    const ext = metaData.children.filter((c): c is XmlElement => c.kind === 'element' && c.uri === NS.gnc);
+    for (const e of ext) if (e.local !== 'Extension') r.fail(e, `unknown element of ${NS.gnc}`);
+    if (ext.length > 1) r.fail(ext[1]!, 'gnc:Extension may appear only once');
+    extension = ext[0];
+  }
+  for (const a of root.attributes) if (a.uri === NS.xsi) r.used.add(a);
+  for (const a of body.attributes) if (a.uri === NS.xsi) r.used.add(a);
+
+  if (document === 'DEC') decodeDeclaration(r, body, declaration);
+  else decodeResponse(r, body, declaration, header);
+
+  let headerDerived = false;
+  if (extension) {
+    r.structural(extension);
+    const fields = extension.children.filter((c): c is XmlElement => c.kind === 'element');
+    if (fields.length > MAX_EXTENSION_FIELDS) r.fail(extension, `more than ${MAX_EXTENSION_FIELDS} fields`);
+    for (const f of fields) {
+      if (f.local !== 'Field' || f.uri !== NS.gnc) r.fail(f, 'gnc:Extension holds gnc:Field elements only');
+      const path = attributeValue(f, 'path') ?? r.fail(f, "gnc:Field needs a 'path' attribute");
+      const value = r.text(f);
+      for (const a of f.attributes) if (a.local === 'path' && a.uri === '') r.used.add(a);
+      applyExtensionField(envelope, rule, path, value, r.mapped, xpathOf(f));
+    }
+  }
+  const h = header as { messageId?: string; createdAtMs?: string };
+  if (!h.messageId || h.createdAtMs === undefined) {
+    // No GNC header: a plain WCO document from a partner or a legacy system. The message id is
+    // derived from the bytes, so the same document always gets the same id (duplicates are found);
+    // the creation instant is the response's or declaration's issue date-time.
+    headerDerived = true;
+    h.messageId ||= `wco-sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
+    const issued = (declaration.statusChangedAtMs ?? declaration.issuedAtMs) as string | undefined;
+    if (issued !== undefined) h.createdAtMs ??= issued;
+  }
+  return { object: envelope, document, unmapped: unmappedOf(r, doc.root), headerDerived };
+}
+
+function decodeDeclaration(r: Reader, d: XmlElement, out: Json): void {
+  const P = 'declaration';
+  const fc = r.one(d, 'FunctionCode');
+  // 9 = original declaration: the only kind the canonical Declaration expresses.
+  if (fc && textContent(fc) === '9') r.structural(fc);
+  r.leaf(d, 'FunctionalReferenceID', out, 'lrn', `${P}.lrn`);
+  r.leaf(d, 'ID', out, 'mrn', `${P}.mrn`);
+  r.dateTime(d, 'IssueDateTime', out, 'issuedAtMs', `${P}.issuedAtMs`);
+  const typeCode = r.one(d, 'TypeCode');
+  if (typeCode) {
+    const code = r.text(typeCode);
+    const type = DECLARATION_TYPES[code.slice(0, 2)];
+    if (type) {
+      r.set(out, 'type', type, `${P}.type`);
+      if (code.length > 2) r.set(out, 'additionalTypeCode', code.slice(2), `${P}.additionalTypeCode`);
+    } else if (code !== '') {
+      r.set(out, 'additionalTypeCode', code, `${P}.additionalTypeCode`);
+    }
+  }
+  r.leaf(d, 'DeclarationOfficeID', out, 'officeOfLodgementId', `${P}.officeOfLodgementId`);
+  r.amount(d, 'InvoiceAmount', out, 'invoiceAmount', `${P}.invoiceAmount`);
+  r.uint(d, 'TotalPackageQuantity', out, 'totalPackageQuantity', `${P}.totalPackageQuantity`);
+  const agent = r.party(r.one(d, 'Agent'), `${P}.agent`);
+  if (agent) out.agent = agent;
+  const declarant = r.party(r.one(d, 'Declarant'), `${P}.declarant`);
+  if (declarant) out.declarant = declarant;
+  const exporter = r.party(r.one(d, 'Exporter'), `${P}.exporter`);
+  if (exporter) out.exporter = exporter;
+
+  const C = `${P}.consignment`;
+  const consignment: Json = {};
+  const border = r.transportMeans(r.one(d, 'BorderTransportMeans'), `${C}.borderTransportMeans`);
+  if (border) consignment.borderTransportMeans = border;
+  r.idOf(d, 'ExitOffice', consignment, 'borderOfficeId', `${C}.borderOfficeId`);
+  const dc = r.one(d, 'Consignment');
+  if (dc) {
+    r.structural(dc);
+    r.idOf(dc, 'LoadingLocation', consignment, 'loadingLocationId', `${C}.loadingLocationId`);
+    r.idOf(dc, 'TransportContractDocument', consignment, 'transportDocumentId', `${C}.transportDocumentId`);
+    r.idOf(dc, 'UnloadingLocation', consignment, 'unloadingLocationId', `${C}.unloadingLocationId`);
+  }
+
+  const gs = r.one(d, 'GoodsShipment');
+  const S = `${P}.goodsShipment`;
+  const shipment: Json = {};
+  if (gs) {
+    r.structural(gs);
+    r.leaf(gs, 'TransactionNatureCode', shipment, 'transactionNatureCode', `${S}.transactionNatureCode`);
+    const consignee = r.party(r.one(gs, 'Consignee'), `${C}.consignee`);
+    if (consignee) consignment.consignee = consignee;
+    const consignor = r.party(r.one(gs, 'Consignor'), `${C}.consignor`);
+    if (consignor) consignment.consignor = consignor;
+    const gc = r.one(gs, 'Consignment');
+    if (gc) {
+      r.structural(gc);
+      const cc = r.one(gc, 'ContainerCode');
+      if (cc) {
+        const v = r.text(cc);
+        if (v !== '0' && v !== '1') r.fail(cc, `'${v}' is not 0 or 1`);
+        if (v === '1') {
+          r.mapped.set(`${C}.containerised`, 'true');
+          consignment.containerised = true;
+        }
+      }
+      const dep = r.transportMeans(r.one(gc, 'DepartureTransportMeans'), `${C}.departureTransportMeans`);
+      if (dep) consignment.departureTransportMeans = dep;
+      const equipment = r.kids(gc, 'TransportEquipment').map((te, i) => {
+        const E = `${C}.transportEquipment[${i}]`;
+        r.structural(te);
+        r.sequence(te, i + 1);
+        const e: Json = {};
+        r.leaf(te, 'ID', e, 'id', `${E}.id`);
+        r.leaf(te, 'CharacteristicCode', e, 'sizeTypeCode', `${E}.sizeTypeCode`);
+        const seals = r.kids(te, 'Seal').map((s, j) => {
+          r.structural(s);
+          r.sequence(s, j + 1);
+          const seal: Json = {};
+          r.leaf(s, 'ID', seal, 'id', `${E}.seals[${j}].id`);
+          return seal;
+        });
+        if (seals.length) e.seals = seals;
+        return e;
+      });
+      if (equipment.length) consignment.transportEquipment = equipment;
+    }
+    r.idOf(gs, 'Destination', shipment, 'destinationCountryCode', `${S}.destinationCountryCode`, 'CountryCode');
+    r.idOf(gs, 'ExportCountry', shipment, 'exportCountryCode', `${S}.exportCountryCode`);
+    const items = r.kids(gs, 'GovernmentAgencyGoodsItem').map((g, i) => decodeGoodsItem(r, g, `${S}.goodsItems[${i}]`));
+    if (items.length) shipment.goodsItems = items;
+    const quantity = r.one(d, 'GoodsItemQuantity');
+    if (quantity && textContent(quantity) === String(items.length)) r.structural(quantity);
+    const importer = r.party(r.one(gs, 'Importer'), `${P}.importer`);
+    if (importer) out.importer = importer;
+    r.idOf(gs, 'TradeTerms', shipment, 'tradeTermsCode', `${S}.tradeTermsCode`, 'ConditionCode');
+  }
+  if (Object.keys(consignment).length) out.consignment = consignment;
+  if (Object.keys(shipment).length) out.goodsShipment = shipment;
+}
+
+function decodeGoodsItem(r: Reader, g: XmlElement, I: string): Json {
+  r.structural(g);
+  const item: Json = {};
+  r.uint(g, 'SequenceNumeric', item, 'sequenceNumeric', `${I}.sequenceNumeric`);
+  r.amount(g, 'CustomsValueAmount', item, 'customsValue', `${I}.customsValue`);
+  const commodity = r.one(g, 'Commodity');
+  if (commodity) {
+    r.structural(commodity);
+    const c: Json = {};
+    r.leaf(commodity, 'Description', c, 'description', `${I}.commodity.description`);
+    // The first Classification is the tariff code; national additional codes (TRC, TRA, GN...) are unmapped.
+    const cls = r.kids(commodity, 'Classification')[0];
+    if (cls) {
+      r.structural(cls);
+      r.leaf(cls, 'ID', c, 'hsCode', `${I}.commodity.hsCode`);
+      r.leaf(cls, 'IdentificationTypeCode', c, 'classificationTypeCode', `${I}.commodity.classificationTypeCode`);
+    }
+    item.commodity = c;
+    const measure = r.one(commodity, 'GoodsMeasure');
+    if (measure) {
+      r.structural(measure);
+      for (const [local, key] of [
+        ['GrossMassMeasure', 'grossMassKg'],
+        ['NetNetWeightMeasure', 'netMassKg'],
+      ] as const) {
+        const el = r.leaf(measure, local, item, key, `${I}.${key}`);
+        const unit = el && r.attr(el, 'unitCode');
+        if (el && unit !== undefined && unit !== 'KGM') r.fail(el, `unit '${unit}' is not KGM`, 'unitCode');
+      }
+      const tq = r.one(measure, 'TariffQuantity');
+      if (tq) {
+        const q: Json = {};
+        const v = r.text(tq);
+        if (v !== '') r.set(q, 'value', v, `${I}.quantity.value`);
+        const unit = r.attr(tq, 'unitCode');
+        if (unit) r.set(q, 'unitCode', unit, `${I}.quantity.unitCode`);
+        item.quantity = q;
+      }
+    }
+  }
+  r.idOf(g, 'CustomsValuation', item, 'valuationMethodCode', `${I}.valuationMethodCode`, 'MethodCode');
+  // The first GovernmentProcedure is DE 1/10 (requested + previous, 2 + 2 characters); the additional
+  // procedures of DE 1/11 that follow are unmapped.
+  const gp = r.kids(g, 'GovernmentProcedure')[0];
+  if (gp) {
+    const current = r.one(gp, 'CurrentCode');
+    const previous = r.one(gp, 'PreviousCode');
+    const cur = current && textContent(current);
+    const prev = previous && textContent(previous);
+    if (cur && cur.length === 2 && (!previous || prev!.length === 2)) {
+      r.structural(gp);
+      r.text(current);
+      if (previous) r.text(previous);
+      r.set(item, 'procedureCode', cur + (prev ?? ''), `${I}.procedureCode`);
+    }
+  }
+  r.idOf(g, 'Origin', item, 'originCountryCode', `${I}.originCountryCode`, 'CountryCode');
+  const pack = r.kids(g, 'Packaging')[0];
+  if (pack) {
+    r.structural(pack);
+    r.sequence(pack, 1);
+    r.uint(pack, 'QuantityQuantity', item, 'packageQuantity', `${I}.packageQuantity`);
+    r.leaf(pack, 'TypeCode', item, 'packageTypeCode', `${I}.packageTypeCode`);
+  }
+  return item;
+}
+
+function decodeResponse(r: Reader, res: XmlElement, out: Json, header: Json): void {
+  const fc = r.one(res, 'FunctionCode');
+  if (fc) {
+    const code = textContent(fc);
+    const f = RESPONSE_FUNCTIONS.find((x) => x.code === code);
+    if (f) {
+      r.text(fc);
+      r.set(out, 'status', f.status, 'declaration.status');
+      if (f.lane) r.set(out, 'lane', f.lane, 'declaration.lane');
+    }
+  }
+  r.leaf(res, 'FunctionalReferenceID', header, 'messageId', 'header.messageId');
+  r.dateTime(res, 'IssueDateTime', out, 'statusChangedAtMs', 'declaration.statusChangedAtMs');
+  const d = r.one(res, 'Declaration');
+  if (d) {
+    r.structural(d);
+    r.leaf(d, 'FunctionalReferenceID', out, 'lrn', 'declaration.lrn');
+    r.leaf(d, 'ID', out, 'mrn', 'declaration.mrn');
+    r.uint(d, 'VersionID', out, 'version', 'declaration.version');
+  }
+}
+
+/** Reports, in document order, the highest elements nothing was read from, and unread attributes. */
+function unmappedOf(r: Reader, root: XmlElement): WcoUnmapped[] {
+  const out: WcoUnmapped[] = [];
+  const report = (el: XmlElement, attribute?: XmlAttribute): void => {
+    const value = attribute
+      ? attribute.value
+      : el.children.some((c) => c.kind === 'element')
+        ? undefined
+        : textContent(el);
+    out.push({
+      xpath: `${xpathOf(el)}${attribute ? `/@${attribute.name}` : ''}`,
+      line: el.line,
+      column: el.column,
+      ...(value !== undefined ? { value: value.length > 80 ? `${value.slice(0, 80)}...` : value } : {}),
+    });
+  };
+  const walk = (el: XmlElement): void => {
+    if (!r.touched.has(el)) {
+      // An empty element (<ResponsibleAgencyName/>) carries nothing to lose.
+      if (el.children.length > 0 || el.attributes.length > 0) report(el);
+      return;
+    }
+    for (const a of el.attributes) if (!r.used.has(a)) report(el, a);
+    for (const c of el.children) if (c.kind === 'element') walk(c);
+  };
+  walk(root);
+  return out;
+}

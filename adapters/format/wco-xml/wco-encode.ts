@@ -1,0 +1,275 @@
+/**
+ * Canonical Envelope (proto3 JSON form) -> WCO XML text. A goods declaration is written as a DEC
+ * document; a declaration that only reports a status change is written as a RES notification
+ * (docs/formats.md). Every canonical path written exactly is recorded; the rest goes into the
+ * gnc:Extension block, so that decoding gives the same envelope back.
+ */
+import { escapeAttribute, escapeText } from '../../xml';
+import { DECLARATION_TYPES, NS, RESPONSE_FUNCTIONS, WCO_DATA_MODEL_VERSION, formatWcoDateTime } from './wco-codes';
+import { unwrittenLeaves } from './wco-extension';
+
+type Json = Record<string, unknown>;
+
+const TYPE_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(DECLARATION_TYPES).map(([prefix, name]) => [name, prefix]),
+);
+/** The fields a RES notification carries (with the extension for the last one). */
+const RESPONSE_FIELDS = new Set(['lrn', 'mrn', 'version', 'status', 'lane', 'statusChangedAtMs', 'administrationId']);
+
+class Writer {
+  readonly written = new Set<string>();
+
+  leaf(name: string, value: unknown, path: string): string {
+    if (value === undefined || value === '') return '';
+    this.written.add(path);
+    // Leaves are proto3 JSON scalars: strings as they are, numbers and booleans as JSON writes them.
+    return `<${name}>${escapeText(typeof value === 'string' ? value : JSON.stringify(value))}</${name}>`;
+  }
+
+  wrap(name: string, inner: string): string {
+    return inner === '' ? '' : `<${name}>${inner}</${name}>`;
+  }
+
+  amount(name: string, a: Json | undefined, path: string): string {
+    if (!a) return '';
+    const value = a.value as string | undefined;
+    const currency = a.currencyCode as string | undefined;
+    if (value === undefined && currency === undefined) return '';
+    if (value !== undefined) this.written.add(`${path}.value`);
+    if (currency !== undefined) this.written.add(`${path}.currencyCode`);
+    const attr = currency !== undefined ? ` currencyID="${escapeAttribute(currency)}"` : '';
+    return `<${name}${attr}>${escapeText(value ?? '')}</${name}>`;
+  }
+
+  dateTime(name: string, ms: unknown, path: string): string {
+    if (ms === undefined) return '';
+    const text = formatWcoDateTime(Number(ms));
+    // Milliseconds (or a year outside 1000-9999) cannot be written as formatCode 304: extension.
+    if (text === undefined) return '';
+    this.written.add(path);
+    return `<${name}><DateTimeString formatCode="304">${text}</DateTimeString></${name}>`;
+  }
+
+  party(name: string, p: Json | undefined, path: string): string {
+    if (!p) return '';
+    const a = p.address as Json | undefined;
+    const ap = `${path}.address`;
+    const address = a
+      ? this.leaf('CityName', a.cityName, `${ap}.cityName`) +
+        this.leaf('CountryCode', a.countryCode, `${ap}.countryCode`) +
+        this.leaf('CountrySubDivisionCode', a.countrySubDivisionCode, `${ap}.countrySubDivisionCode`) +
+        this.leaf('Line', a.line, `${ap}.line`) +
+        this.leaf('PostcodeID', a.postcodeId, `${ap}.postcodeId`)
+      : '';
+    return this.wrap(
+      name,
+      this.leaf('Name', p.name, `${path}.name`) + this.leaf('ID', p.id, `${path}.id`) + this.wrap('Address', address),
+    );
+  }
+
+  transportMeans(name: string, t: Json | undefined, path: string): string {
+    if (!t) return '';
+    return this.wrap(
+      name,
+      this.leaf('Name', t.name, `${path}.name`) +
+        this.leaf('ID', t.id, `${path}.id`) +
+        this.leaf('IdentificationTypeCode', t.identificationTypeCode, `${path}.identificationTypeCode`) +
+        this.leaf('RegistrationNationalityCode', t.registrationNationalityCode, `${path}.registrationNationalityCode`) +
+        this.leaf('ModeCode', t.modeCode, `${path}.modeCode`),
+    );
+  }
+
+  /** `<name><ID>value</ID></name>`. */
+  idOf(name: string, value: unknown, path: string, child = 'ID'): string {
+    return this.wrap(name, this.leaf(child, value, path));
+  }
+}
+
+/** Writes the envelope (pruned proto3 JSON with a declaration body) as a WCO document. */
+export function encodeWco(envelope: Json): string {
+  const d = (envelope.declaration ?? {}) as Json;
+  const w = new Writer();
+  const response = responseFunction(d);
+  let body: string;
+  let metaData: string;
+  let close: string;
+  if (response) {
+    body = encodeResponse(w, envelope, d, response);
+    metaData = `<MetaData xmlns="${NS.metaData}" xmlns:gnc="${NS.gnc}"><WCODataModelVersionCode>${WCO_DATA_MODEL_VERSION}</WCODataModelVersionCode><WCOTypeName>RES</WCOTypeName>`;
+    close = '</MetaData>';
+  } else {
+    body = encodeDeclaration(w, d);
+    metaData = `<md:MetaData xmlns:md="${NS.metaData}" xmlns="${NS.dec}" xmlns:gnc="${NS.gnc}"><md:WCODataModelVersionCode>${WCO_DATA_MODEL_VERSION}</md:WCODataModelVersionCode><md:WCOTypeName>DEC</md:WCOTypeName>`;
+    close = '</md:MetaData>';
+  }
+  const rest = unwrittenLeaves(envelope, w.written);
+  let extension = '';
+  if (rest.length > 0) {
+    extension = '<gnc:Extension>';
+    for (const [path, value] of rest) extension += `<gnc:Field path="${path}">${escapeText(value)}</gnc:Field>`;
+    extension += '</gnc:Extension>';
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${metaData}${extension}${body}${close}`;
+}
+
+/** The Response.FunctionCode when the declaration is only a status notice that RES expresses. */
+function responseFunction(d: Json): string | undefined {
+  for (const key of Object.keys(d)) if (!RESPONSE_FIELDS.has(key)) return undefined;
+  return RESPONSE_FUNCTIONS.find((f) => f.status === d.status && f.lane === d.lane)?.code;
+}
+
+function encodeResponse(w: Writer, envelope: Json, d: Json, functionCode: string): string {
+  const header = (envelope.header ?? {}) as Json;
+  w.written.add('declaration.status');
+  if (d.lane !== undefined) w.written.add('declaration.lane');
+  const declaration = w.wrap(
+    'Declaration',
+    w.leaf('FunctionalReferenceID', d.lrn, 'declaration.lrn') +
+      w.leaf('ID', d.mrn, 'declaration.mrn') +
+      w.leaf('VersionID', d.version, 'declaration.version'),
+  );
+  return (
+    `<Response xmlns="${NS.res}"><FunctionCode>${functionCode}</FunctionCode>` +
+    w.leaf('FunctionalReferenceID', header.messageId, 'header.messageId') +
+    w.dateTime('IssueDateTime', d.statusChangedAtMs, 'declaration.statusChangedAtMs') +
+    declaration +
+    '</Response>'
+  );
+}
+
+function encodeDeclaration(w: Writer, d: Json): string {
+  const P = 'declaration';
+  const C = `${P}.consignment`;
+  const S = `${P}.goodsShipment`;
+  const c = (d.consignment ?? {}) as Json;
+  const s = (d.goodsShipment ?? {}) as Json;
+  const items = (s.goodsItems ?? []) as Json[];
+
+  let typeCode = '';
+  const prefix = d.type !== undefined ? TYPE_PREFIX[d.type as string] : '';
+  const additional = (d.additionalTypeCode as string | undefined) ?? '';
+  if (prefix !== undefined && (prefix !== '' || !DECLARATION_TYPES[additional.slice(0, 2)])) {
+    typeCode = prefix + additional;
+    if (d.type !== undefined) w.written.add(`${P}.type`);
+    if (additional) w.written.add(`${P}.additionalTypeCode`);
+  }
+
+  const loading =
+    w.idOf('LoadingLocation', c.loadingLocationId, `${C}.loadingLocationId`) +
+    w.idOf('TransportContractDocument', c.transportDocumentId, `${C}.transportDocumentId`) +
+    w.idOf('UnloadingLocation', c.unloadingLocationId, `${C}.unloadingLocationId`);
+
+  const equipment = ((c.transportEquipment ?? []) as Json[])
+    .map((e, i) => {
+      const E = `${C}.transportEquipment[${i}]`;
+      const seals = ((e.seals ?? []) as Json[])
+        .map(
+          (seal, j) =>
+            `<Seal><SequenceNumeric>${j + 1}</SequenceNumeric>${w.leaf('ID', seal.id, `${E}.seals[${j}].id`)}</Seal>`,
+        )
+        .join('');
+      return (
+        `<TransportEquipment><SequenceNumeric>${i + 1}</SequenceNumeric>` +
+        w.leaf('CharacteristicCode', e.sizeTypeCode, `${E}.sizeTypeCode`) +
+        w.leaf('ID', e.id, `${E}.id`) +
+        seals +
+        '</TransportEquipment>'
+      );
+    })
+    .join('');
+  const shipmentConsignment = w.wrap(
+    'Consignment',
+    (c.containerised === true ? (w.written.add(`${C}.containerised`), '<ContainerCode>1</ContainerCode>') : '') +
+      w.transportMeans(
+        'DepartureTransportMeans',
+        c.departureTransportMeans as Json | undefined,
+        `${C}.departureTransportMeans`,
+      ) +
+      equipment,
+  );
+
+  const goods = items.map((g, i) => encodeGoodsItem(w, g, `${S}.goodsItems[${i}]`)).join('');
+  const shipment = w.wrap(
+    'GoodsShipment',
+    w.leaf('TransactionNatureCode', s.transactionNatureCode, `${S}.transactionNatureCode`) +
+      w.party('Consignee', c.consignee as Json | undefined, `${C}.consignee`) +
+      shipmentConsignment +
+      w.party('Consignor', c.consignor as Json | undefined, `${C}.consignor`) +
+      w.idOf('Destination', s.destinationCountryCode, `${S}.destinationCountryCode`, 'CountryCode') +
+      w.idOf('ExportCountry', s.exportCountryCode, `${S}.exportCountryCode`) +
+      goods +
+      w.party('Importer', d.importer as Json | undefined, `${P}.importer`) +
+      w.idOf('TradeTerms', s.tradeTermsCode, `${S}.tradeTermsCode`, 'ConditionCode'),
+  );
+
+  return (
+    '<Declaration><FunctionCode>9</FunctionCode>' +
+    w.leaf('FunctionalReferenceID', d.lrn, `${P}.lrn`) +
+    w.leaf('ID', d.mrn, `${P}.mrn`) +
+    w.dateTime('IssueDateTime', d.issuedAtMs, `${P}.issuedAtMs`) +
+    (typeCode ? `<TypeCode>${escapeText(typeCode)}</TypeCode>` : '') +
+    (items.length > 0 ? `<GoodsItemQuantity>${items.length}</GoodsItemQuantity>` : '') +
+    w.leaf('DeclarationOfficeID', d.officeOfLodgementId, `${P}.officeOfLodgementId`) +
+    w.amount('InvoiceAmount', d.invoiceAmount as Json | undefined, `${P}.invoiceAmount`) +
+    w.leaf('TotalPackageQuantity', d.totalPackageQuantity, `${P}.totalPackageQuantity`) +
+    w.party('Agent', d.agent as Json | undefined, `${P}.agent`) +
+    w.transportMeans('BorderTransportMeans', c.borderTransportMeans as Json | undefined, `${C}.borderTransportMeans`) +
+    w.wrap('Consignment', loading) +
+    w.party('Declarant', d.declarant as Json | undefined, `${P}.declarant`) +
+    w.idOf('ExitOffice', c.borderOfficeId, `${C}.borderOfficeId`) +
+    w.party('Exporter', d.exporter as Json | undefined, `${P}.exporter`) +
+    shipment +
+    '</Declaration>'
+  );
+}
+
+function encodeGoodsItem(w: Writer, g: Json, I: string): string {
+  const commodity = (g.commodity ?? {}) as Json;
+  const quantity = g.quantity as Json | undefined;
+  let tariffQuantity = '';
+  if (quantity && (quantity.value !== undefined || quantity.unitCode !== undefined)) {
+    if (quantity.value !== undefined) w.written.add(`${I}.quantity.value`);
+    if (quantity.unitCode !== undefined) w.written.add(`${I}.quantity.unitCode`);
+    const unit = quantity.unitCode !== undefined ? ` unitCode="${escapeAttribute(quantity.unitCode as string)}"` : '';
+    tariffQuantity = `<TariffQuantity${unit}>${escapeText((quantity.value as string | undefined) ?? '')}</TariffQuantity>`;
+  }
+  const measure = w.wrap(
+    'GoodsMeasure',
+    w.leaf('GrossMassMeasure', g.grossMassKg, `${I}.grossMassKg`) +
+      w.leaf('NetNetWeightMeasure', g.netMassKg, `${I}.netMassKg`) +
+      tariffQuantity,
+  );
+  const commodityXml = w.wrap(
+    'Commodity',
+    w.leaf('Description', commodity.description, `${I}.commodity.description`) +
+      w.wrap(
+        'Classification',
+        w.leaf('ID', commodity.hsCode, `${I}.commodity.hsCode`) +
+          w.leaf('IdentificationTypeCode', commodity.classificationTypeCode, `${I}.commodity.classificationTypeCode`),
+      ) +
+      measure,
+  );
+  let procedure = '';
+  const code = g.procedureCode as string | undefined;
+  if (code !== undefined && (code.length === 2 || code.length === 4)) {
+    w.written.add(`${I}.procedureCode`);
+    procedure = `<GovernmentProcedure><CurrentCode>${escapeText(code.slice(0, 2))}</CurrentCode>${
+      code.length === 4 ? `<PreviousCode>${escapeText(code.slice(2))}</PreviousCode>` : ''
+    }</GovernmentProcedure>`;
+  }
+  const packaging =
+    g.packageQuantity !== undefined || g.packageTypeCode !== undefined
+      ? `<Packaging><SequenceNumeric>1</SequenceNumeric>${w.leaf('QuantityQuantity', g.packageQuantity, `${I}.packageQuantity`)}${w.leaf('TypeCode', g.packageTypeCode, `${I}.packageTypeCode`)}</Packaging>`
+      : '';
+  return (
+    '<GovernmentAgencyGoodsItem>' +
+    w.leaf('SequenceNumeric', g.sequenceNumeric, `${I}.sequenceNumeric`) +
+    w.amount('CustomsValueAmount', g.customsValue as Json | undefined, `${I}.customsValue`) +
+    commodityXml +
+    w.idOf('CustomsValuation', g.valuationMethodCode, `${I}.valuationMethodCode`, 'MethodCode') +
+    procedure +
+    w.idOf('Origin', g.originCountryCode, `${I}.originCountryCode`, 'CountryCode') +
+    packaging +
+    '</GovernmentAgencyGoodsItem>'
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * The `gnc:Extension` block: canonical fields that the WCO document has no element for (the
+ * message header, status and lane of a goods declaration, party id schemes, electronic seals, an
+ * instant with milliseconds, ...), as `<gnc:Field path="declaration.lane">LANE_GREEN</gnc:Field>`.
+ * Paths use the proto3 JSON names; values are the proto3 JSON scalars as text. With it, every
+ * canonical field survives encode -> decode, whatever the WCO document can express.
+ */
+import { FormatInvalidError } from '../../../node/src/canonical';
+import type { MessageRule } from '../json/json-schema';
+
+type Json = Record<string, unknown>;
+type FieldRule = MessageRule['fields'] extends ReadonlyMap<string, infer F> ? F : never;
+
+const ENVELOPE = 'gnc.v1.Envelope';
+const SEGMENT = /^([a-zA-Z][a-zA-Z0-9]*)(?:\[(0|[1-9][0-9]{0,5})\])?$/;
+/** Far above any real envelope; bounds the work a hostile extension block can cause. */
+export const MAX_EXTENSION_FIELDS = 10_000;
+
+/** Every leaf of a pruned proto3 JSON object whose path is not in `written`, as [path, text]. */
+export function unwrittenLeaves(object: Json, written: ReadonlySet<string>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value as Json);
+      // A message present with every field at its default still differs from an absent one.
+      if (entries.length === 0 && path !== '') out.push([path, '']);
+      for (const [k, v] of entries) walk(v, path ? `${path}.${k}` : k);
+    } else if (!written.has(path)) {
+      out.push([path, String(value)]);
+    }
+  };
+  walk(object, '');
+  return out;
+}
+
+/**
+ * Sets `path` to `text` in `object` (proto3 JSON form), converting the text by the field's type.
+ * `mapped` holds the paths the WCO elements already set: the extension may only add fields, or
+ * give an instant the milliseconds its WCO date-time lacks. `where` names the XML element.
+ */
+export function applyExtensionField(
+  object: Json,
+  rule: MessageRule,
+  path: string,
+  text: string,
+  mapped: ReadonlyMap<string, string>,
+  where: string,
+): void {
+  const fail = (problem: string): never => {
+    throw new FormatInvalidError(ENVELOPE, `${where}: ${problem}`);
+  };
+  const segments = path.split('.');
+  let target: Json = object;
+  let current: MessageRule = rule;
+  for (let i = 0; i < segments.length; i++) {
+    const m = SEGMENT.exec(segments[i]!);
+    if (!m) return fail(`path '${path}' is malformed`);
+    const name = m[1]!;
+    const field: FieldRule | undefined = current.fields.get(name);
+    if (!field || field.name !== name) return fail(`path '${path}': ${current.fullName} has no field '${name}'`);
+    const last = i === segments.length - 1;
+    if (field.repeated !== (m[2] !== undefined)) {
+      return fail(`path '${path}': '${name}' ${field.repeated ? 'needs' : 'takes no'} an index`);
+    }
+    if (!last && field.kind !== 'message') return fail(`path '${path}': '${name}' is not a message`);
+    // A message path with no text marks a message present with every field at its default.
+    if (last && field.kind === 'message' && text !== '') return fail(`path '${path}': '${name}' is a message`);
+    let holder: Json | unknown[] = target;
+    let key: string | number = name;
+    if (field.repeated) {
+      const list = (target[name] ??= []) as unknown[];
+      const index = Number(m[2]);
+      // Items are created in order only: no sparse arrays, no huge index from a hostile document.
+      if (index > list.length) return fail(`path '${path}': index ${index} skips items (${list.length} so far)`);
+      holder = list;
+      key = index;
+    }
+    if (last && field.kind === 'message') {
+      (holder as Record<string | number, unknown>)[key] ??= {};
+      return;
+    }
+    if (last) {
+      const value = convert(text, field, fail);
+      const existing = mapped.get(path);
+      if (existing !== undefined) {
+        const sameSecond =
+          (field.kind === 'int64' || field.kind === 'uint64') &&
+          Math.floor(Number(existing) / 1000) === Math.floor(Number(text) / 1000);
+        if (!sameSecond) return fail(`path '${path}' is set by a WCO element too, to '${existing}'`);
+      }
+      (holder as Record<string | number, unknown>)[key] = value;
+      return;
+    }
+    const next = ((holder as Record<string | number, unknown>)[key] ??= {}) as Json;
+    target = next;
+    current = field.message!;
+  }
+}
+
+function convert(text: string, field: FieldRule, fail: (problem: string) => never): unknown {
+  switch (field.kind) {
+    case 'bool':
+      return text === 'true' ? true : text === 'false' ? false : fail(`'${text}' is not true or false`);
+    case 'int32':
+    case 'uint32':
+    case 'double':
+    case 'float':
+      return /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : fail(`'${text}' is not a number`);
+    default:
+      // Strings, enum names, 64-bit integers as decimal strings, bytes as base64: validateJson checks them.
+      return text;
+  }
+}

@@ -1,0 +1,87 @@
+import { FormatInvalidError, fromJsonObject, gnc, toJsonObject, verifyMessage } from '../../../node/src/canonical';
+import { ConfigError } from '../../../node/src/errors';
+import { XmlParseError, parseXml } from '../../xml';
+import { checkEnvelope, checkSize, readFormatOptions } from '../envelope-checks';
+import { findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from '../json/json-schema';
+import type { MessageFormat, MessageFormatFactory } from '../message-format';
+import { decodeWco, type WcoUnmapped } from './wco-decode';
+import { encodeWco } from './wco-encode';
+
+const ENVELOPE = 'gnc.v1.Envelope';
+
+/** What decodeWithReport() returns: the envelope and everything the canonical schema could not hold. */
+export interface WcoDecodeResult {
+  readonly envelope: gnc.v1.Envelope;
+  /** `DEC` goods declaration, `RES` response / notification. */
+  readonly document: 'DEC' | 'RES';
+  /** WCO content with no canonical field (not carried further), by XPath, in document order. */
+  readonly unmapped: readonly WcoUnmapped[];
+  /** True when the document had no gnc:Extension header and the header was derived from it. */
+  readonly headerDerived: boolean;
+}
+
+/** The `wco-xml` format, with the decoding report besides the MessageFormat contract. */
+export interface WcoXmlFormat extends MessageFormat {
+  decodeWithReport(bytes: Uint8Array): WcoDecodeResult;
+}
+
+/**
+ * `wco-xml`: WCO Data Model 3.6 documents as HMRC CDS uses them (DMS namespaces): a goods
+ * declaration (DEC) or a response / notification (RES) <-> an Envelope with a Declaration body,
+ * field by field (docs/formats.md). Parsed with adapters/xml (no DTD, no entities, limits).
+ * Options: `maxBytes` (default 4 MiB); `unmapped`: `'allow'` (default: WCO content without a
+ * canonical field is left behind and listed by decodeWithReport) or `'reject'` (decode fails on
+ * the first such element, naming its XPath), for agreements that must not lose anything.
+ */
+export const wcoXmlFormat: MessageFormatFactory = (init) => {
+  const { maxBytes } = readFormatOptions('wco-xml', init, ['unmapped']);
+  const unmapped = init.unmapped ?? 'allow';
+  if (unmapped !== 'allow' && unmapped !== 'reject') {
+    throw new ConfigError(`message format 'wco-xml' options are invalid`, [`'unmapped' must be 'allow' or 'reject'`]);
+  }
+  const rule = loadMessageRule(findProtoDir(), ENVELOPE);
+  return () => newWcoXmlFormat(maxBytes, unmapped === 'reject', rule);
+};
+
+function newWcoXmlFormat(maxBytes: number, rejectUnmapped: boolean, rule: MessageRule): WcoXmlFormat {
+  const decodeWithReport = (bytes: Uint8Array): WcoDecodeResult => {
+    checkSize(bytes, maxBytes);
+    let doc;
+    try {
+      doc = parseXml(bytes, { maxBytes });
+    } catch (err) {
+      if (err instanceof XmlParseError) {
+        throw new FormatInvalidError(ENVELOPE, `not acceptable XML: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    const decoded = decodeWco(doc, bytes, rule);
+    if (rejectUnmapped && decoded.unmapped.length > 0) {
+      const first = decoded.unmapped[0]!;
+      throw new FormatInvalidError(
+        ENVELOPE,
+        `${first.xpath}: no canonical field for this content (${decoded.unmapped.length} unmapped item(s); option unmapped: 'reject')`,
+      );
+    }
+    const normalized = validateJson(decoded.object, rule, ENVELOPE);
+    const envelope = checkEnvelope(fromJsonObject(gnc.v1.Envelope, normalized));
+    return { envelope, document: decoded.document, unmapped: decoded.unmapped, headerDerived: decoded.headerDerived };
+  };
+  return {
+    name: 'wco-xml',
+    contentType: 'application/xml',
+    encode(envelope: gnc.v1.IEnvelope): Uint8Array {
+      verifyMessage(gnc.v1.Envelope, envelope);
+      if (!envelope.header?.messageId) throw new FormatInvalidError(ENVELOPE, 'header.messageId: missing');
+      if (!envelope.declaration) {
+        throw new FormatInvalidError(ENVELOPE, 'body: wco-xml carries Declaration bodies only');
+      }
+      const object = pruneDefaults(toJsonObject(gnc.v1.Envelope, envelope as gnc.v1.Envelope), rule);
+      return Buffer.from(encodeWco(object), 'utf8');
+    },
+    decode(bytes: Uint8Array): gnc.v1.Envelope {
+      return decodeWithReport(bytes).envelope;
+    },
+    decodeWithReport,
+  };
+}

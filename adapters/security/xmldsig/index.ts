@@ -1,0 +1,1 @@
+export { NotXmlPayloadError, PAYLOAD_NS, xmldsigScheme } from './xmldsig-scheme';

@@ -1,0 +1,139 @@
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import {
+  XmlParseError,
+  escapeAttribute,
+  escapeText,
+  parseXml,
+  textContent,
+  xpathOf,
+  type XmlElement,
+} from '../../../../adapters/xml';
+
+function refused(input: string | Uint8Array, reason: string, pattern: RegExp, options = {}): XmlParseError {
+  try {
+    parseXml(input, options);
+  } catch (err) {
+    assert.ok(err instanceof XmlParseError, String(err));
+    assert.equal(err.code, 'GNC_XML_INVALID');
+    assert.equal(err.httpStatus, 400);
+    assert.equal(err.reason, reason, err.message);
+    assert.match(err.message, pattern);
+    return err;
+  }
+  assert.fail('parsed');
+}
+
+describe('parseXml', () => {
+  describe('tree', () => {
+    it('resolves namespaces, keeps attributes, text, CDATA, positions and offsets', () => {
+      const text =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<a:x xmlns:a="urn:a" xmlns="urn:d" id="1">\n  <y c="&amp;&#233;">t&lt;<![CDATA[<raw>]]></y><a:z/>\n</a:x>';
+      const doc = parseXml(Buffer.from(text));
+      const root = doc.root;
+      assert.equal(root.uri, 'urn:a');
+      assert.equal(root.local, 'x');
+      assert.deepEqual(root.namespaces, { a: 'urn:a', '': 'urn:d' });
+      assert.deepEqual(
+        root.attributes.map((a) => [a.name, a.value]),
+        [['id', '1']],
+      );
+      const y = root.children[0] as XmlElement;
+      assert.equal(y.uri, 'urn:d');
+      assert.equal(y.attributes[0]?.value, '&é');
+      assert.equal(textContent(y), 't<<raw>');
+      assert.equal(y.line, 3);
+      assert.equal(y.column, 3);
+      assert.equal(doc.text.slice(y.start, y.end), '<y c="&amp;&#233;">t&lt;<![CDATA[<raw>]]></y>');
+      const z = root.children[1] as XmlElement;
+      assert.equal(doc.text.slice(z.start, z.end), '<a:z/>');
+      assert.equal(xpathOf(z), '/a:x/a:z');
+      assert.equal(doc.declaration?.encoding, 'UTF-8');
+    });
+
+    it('names repeated siblings by position in xpathOf', () => {
+      const doc = parseXml('<r><i/><i><j/></i></r>');
+      const second = doc.root.children[1] as XmlElement;
+      assert.equal(xpathOf(second.children[0] as XmlElement), '/r/i[2]/j');
+    });
+
+    it('escapes text and attributes so that they read back unchanged', () => {
+      const s = 'a&b<c>"d"\te\r\nf';
+      const doc = parseXml(`<r v="${escapeAttribute(s)}">${escapeText(s)}</r>`, { keepWhitespaceText: true });
+      assert.equal(doc.root.attributes[0]?.value, s);
+      assert.equal(textContent(doc.root), s);
+    });
+  });
+
+  describe('refusals', () => {
+    it('refuses a DOCTYPE, billion laughs and external entities with line and column', () => {
+      refused(
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY l2 "&lol;&lol;">]>\n<lolz>&l2;</lolz>',
+        'doctype',
+        /^line 2, column 1: a DOCTYPE \(DTD\) is not accepted/,
+      );
+      refused('<!-- c -->\n  <!DOCTYPE foo SYSTEM "http://evil/x.dtd"><foo/>', 'doctype', /line 2, column 3/);
+      refused(
+        '<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>',
+        'doctype',
+        /line 1, column 1/,
+      );
+      refused('<foo/>\n<!DOCTYPE foo>', 'doctype', /line 2, column 1/);
+      // An unterminated internal subset is refused too, not read to the end.
+      refused(`<!DOCTYPE a [${'<!ENTITY a "x">'.repeat(1000)}`, 'doctype', /line 1, column 1/);
+    });
+
+    it('refuses entity references other than the predefined ones', () => {
+      refused('<foo>\n  a &xxe; b</foo>', 'entity', /^line 2, column 5: undefined entity '&xxe;'/);
+      refused('<foo a="&ent;"/>', 'entity', /undefined entity/);
+    });
+
+    it('refuses limits: size, depth, elements, attributes', () => {
+      refused('<a/>'.padEnd(100, ' '), 'limit', /exceed the limit of 50/, { maxBytes: 50 });
+      refused(Buffer.from('<a></a>'), 'limit', /exceed the limit of 3/, { maxBytes: 3 });
+      refused('<a>'.repeat(65) + '</a>'.repeat(65), 'limit', /nested deeper than 64/);
+      refused(`<r>${'<i/>'.repeat(11)}</r>`, 'limit', /more than 10 elements/, { maxElements: 10 });
+      refused(`<r ${Array.from({ length: 5 }, (_, i) => `a${i}="1"`).join(' ')}/>`, 'limit', /more than 4 attributes/, {
+        maxAttributes: 4,
+      });
+    });
+
+    it('refuses other encodings and invalid UTF-8', () => {
+      refused('<?xml version="1.0" encoding="ISO-8859-1"?><a/>', 'encoding', /UTF-8 only/);
+      refused(Buffer.from([0xff, 0xfe, 0x3c, 0x00]), 'encoding', /UTF-16/);
+      refused(
+        Buffer.from([0x3c, 0x61, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x61, 0x3e]),
+        'encoding',
+        /line 1, column 4: invalid UTF-8/,
+      );
+    });
+
+    it('refuses malformed XML and unbound prefixes', () => {
+      refused('', 'syntax', /root/);
+      refused('<a><b></a>', 'syntax', /line 1/);
+      refused('<x:a/>', 'syntax', /unbound namespace prefix/);
+      refused('text', 'syntax', /text data outside of root/);
+    });
+
+    it('survives a bounded fuzz (~1 s) with XmlParseError only', () => {
+      const seed = Buffer.from(
+        '<?xml version="1.0"?><a:r xmlns:a="urn:a" x="1"><b>t&amp;</b><![CDATA[c]]><!--k--><?p q?></a:r>',
+      );
+      const deadline = Date.now() + 1000;
+      let runs = 0;
+      while (Date.now() < deadline) {
+        const input = runs % 3 === 0 ? randomBytes(runs % 300) : Buffer.from(seed);
+        if (runs % 3 !== 0)
+          for (let e = 0; e <= runs % 5; e++)
+            input[Math.floor(Math.random() * input.length)] = Math.floor(Math.random() * 256);
+        try {
+          parseXml(input);
+        } catch (err) {
+          assert.ok(err instanceof XmlParseError, `run ${runs}: ${String(err)}`);
+        }
+        runs++;
+      }
+      assert.ok(runs > 100);
+    });
+  });
+});
