@@ -4,6 +4,7 @@
  */
 import '../node/src/ledger/embedded/fabric-logging';
 import { fabricBenchmark } from './fabric';
+import { auditBenchmark } from './audit';
 import { cryptoBenchmark } from './crypto';
 import { ledgerBenchmark } from './ledger';
 import { transportBenchmark } from './transport';
@@ -13,6 +14,7 @@ import { xmlTranslateBenchmark } from './translate-xml';
 
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ledger: ledgerBenchmark,
+  audit: auditBenchmark,
   crypto: cryptoBenchmark,
   transport: transportBenchmark,
   fabric: fabricBenchmark,

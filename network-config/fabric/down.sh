@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Stops exactly the processes fabric:up started (their pid files under run/pids), chaincode server
-# and peers first, orderer last; waits for each to exit (SIGKILL after 20 s). Keeps the data.
+# Stops exactly the processes fabric:up started (their pid files under <run>/pids), chaincode server
+# and peers first, orderers last; waits for each to exit (SIGKILL after 20 s). Keeps the data.
+#   down.sh          both networks: the Raft one (run/) and the SmartBFT one (run-bft/)
+#   down.sh --raft   only the Raft one;  down.sh --bft   only the SmartBFT one
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-[ -d "$PIDS" ] || { echo "fabric:down: nothing to stop ($PIDS does not exist)"; exit 0; }
+parse_network_flags all "$@" || exit 2
 stop() {
   local name="$1" file="$PIDS/$1.pid" pid
   [ -f "$file" ] || return 0
@@ -22,8 +24,15 @@ stop() {
   fi
   rm -f "$file"
 }
-stop chaincode
-for f in "$PIDS"/peer0.*.pid; do [ -e "$f" ] && stop "$(basename "$f" .pid)"; done
-for f in "$PIDS"/orderer*.pid; do [ -e "$f" ] && stop "$(basename "$f" .pid)"; done
-for f in "$PIDS"/*.pid; do [ -e "$f" ] && stop "$(basename "$f" .pid)"; done
-echo "fabric:down: done (data kept in $RUN; 'npm run fabric:clean' removes it)"
+for network in "${NETWORKS[@]}"; do
+  select_network "$network"
+  if [ ! -d "$PIDS" ]; then
+    echo "fabric:down: $NETWORK: nothing to stop ($PIDS does not exist)"
+    continue
+  fi
+  stop chaincode
+  for f in "$PIDS"/peer0.*.pid; do [ -e "$f" ] && stop "$(basename "$f" .pid)"; done
+  for f in "$PIDS"/orderer*.pid; do [ -e "$f" ] && stop "$(basename "$f" .pid)"; done
+  for f in "$PIDS"/*.pid; do [ -e "$f" ] && stop "$(basename "$f" .pid)"; done
+  echo "fabric:down: $NETWORK: done (data kept in $RUN; 'npm run fabric:clean' removes it)"
+done

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Starts the local Fabric network as plain processes on 127.0.0.1 (no Docker) and deploys the gnc
+# Starts a local Fabric network as plain processes on 127.0.0.1 (no Docker) and deploys the gnc
 # chaincode as a service. Idempotent: steps already done (crypto, channel, chaincode) are skipped,
 # processes already running are left alone, so `fabric:up` also restarts a stopped network.
-#   up.sh [--bft]   (--bft: four SmartBFT orderers; not implemented yet, see README.md here)
+#   up.sh          one Raft orderer, run/, ports 17xxx
+#   up.sh --bft    four SmartBFT orderers, run-bft/, ports 18xxx (can run beside the Raft one)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-
-if [ "${1:-}" = "--bft" ]; then
-  echo "fabric:up: --bft (four SmartBFT orderers) is not implemented yet; only Raft is." >&2
-  exit 2
-fi
+parse_network_flags raft "$@" || exit 2
+[ "${#NETWORKS[@]}" = 1 ] || { echo "fabric:up: start one network at a time (--raft or --bft)" >&2; exit 2; }
+select_network "${NETWORKS[0]}"
 
 step() { echo "fabric:up: $*"; }
 fail() {
@@ -69,45 +68,61 @@ fi
 # --- channel genesis block
 BLOCK="$RUN/channel/$CHANNEL.block"
 if [ ! -f "$BLOCK" ]; then
-  step "creating the genesis block of channel '$CHANNEL' (configtxgen, profile GncRaft)"
-  FABRIC_CFG_PATH="$FABRIC_DIR" "$BIN/configtxgen" -profile GncRaft -channelID "$CHANNEL" \
+  step "creating the genesis block of channel '$CHANNEL' (configtxgen, profile $PROFILE)"
+  FABRIC_CFG_PATH="$FABRIC_DIR" "$BIN/configtxgen" -profile "$PROFILE" -channelID "$CHANNEL" \
     -outputBlock "$BLOCK.tmp" >"$LOGS/configtxgen.log" 2>&1 || fail "configtxgen (see $LOGS/configtxgen.log)"
   mv "$BLOCK.tmp" "$BLOCK"
 fi
 
-# --- orderer (Raft, one consenter, channel participation API, no system channel)
-O="$ORDERER_ORG_DIR/orderers/orderer0.orderer.gnc.local"
+# --- orderers (Raft: one consenter; BFT: four), channel participation API, no system channel
 OADMIN="$ORDERER_ORG_DIR/users/Admin@orderer.gnc.local/tls"
-mkdir -p "$RUN/orderer0"
-start_process orderer0 "$RUN" env FABRIC_CFG_PATH="$BIN/config" FABRIC_LOGGING_SPEC=INFO \
-  ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT="${ORDERER_ADDRESS#*:}" \
-  ORDERER_GENERAL_LOCALMSPID=OrdererMSP ORDERER_GENERAL_LOCALMSPDIR="$O/msp" \
-  ORDERER_GENERAL_BOOTSTRAPMETHOD=none ORDERER_CHANNELPARTICIPATION_ENABLED=true \
-  ORDERER_GENERAL_TLS_ENABLED=true ORDERER_GENERAL_TLS_PRIVATEKEY="$O/tls/server.key" \
-  ORDERER_GENERAL_TLS_CERTIFICATE="$O/tls/server.crt" ORDERER_GENERAL_TLS_ROOTCAS="[$O/tls/ca.crt]" \
-  ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE="$O/tls/server.crt" \
-  ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY="$O/tls/server.key" ORDERER_GENERAL_CLUSTER_ROOTCAS="[$O/tls/ca.crt]" \
-  ORDERER_FILELEDGER_LOCATION="$RUN/orderer0/ledger" ORDERER_CONSENSUS_WALDIR="$RUN/orderer0/wal" \
-  ORDERER_CONSENSUS_SNAPDIR="$RUN/orderer0/snap" \
-  ORDERER_OPERATIONS_LISTENADDRESS="$ORDERER_OPERATIONS_ADDRESS" ORDERER_METRICS_PROVIDER=disabled \
-  ORDERER_ADMIN_LISTENADDRESS="$ORDERER_ADMIN_ADDRESS" ORDERER_ADMIN_TLS_ENABLED=true \
-  ORDERER_ADMIN_TLS_PRIVATEKEY="$O/tls/server.key" ORDERER_ADMIN_TLS_CERTIFICATE="$O/tls/server.crt" \
-  ORDERER_ADMIN_TLS_ROOTCAS="[$O/tls/ca.crt]" ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true \
-  ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$O/tls/ca.crt]" \
-  "$BIN/orderer"
-wait_for orderer0 60 "orderer0 /healthz on $ORDERER_OPERATIONS_ADDRESS" healthz "$ORDERER_OPERATIONS_ADDRESS"
+for entry in "${ORDERERS[@]}"; do
+  orderer_node "$entry"
+  O="$O_DIR"
+  mkdir -p "$RUN/$O_NAME"
+  start_process "$O_NAME" "$RUN" env FABRIC_CFG_PATH="$BIN/config" FABRIC_LOGGING_SPEC="$ORDERER_LOGGING_SPEC" \
+    ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 ORDERER_GENERAL_LISTENPORT="$O_PORT" \
+    ORDERER_GENERAL_LOCALMSPID=OrdererMSP ORDERER_GENERAL_LOCALMSPDIR="$O/msp" \
+    ORDERER_GENERAL_BOOTSTRAPMETHOD=none ORDERER_CHANNELPARTICIPATION_ENABLED=true \
+    ORDERER_GENERAL_TLS_ENABLED=true ORDERER_GENERAL_TLS_PRIVATEKEY="$O/tls/server.key" \
+    ORDERER_GENERAL_TLS_CERTIFICATE="$O/tls/server.crt" ORDERER_GENERAL_TLS_ROOTCAS="[$O/tls/ca.crt]" \
+    ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE="$O/tls/server.crt" \
+    ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY="$O/tls/server.key" ORDERER_GENERAL_CLUSTER_ROOTCAS="[$O/tls/ca.crt]" \
+    ORDERER_FILELEDGER_LOCATION="$RUN/$O_NAME/ledger" ORDERER_CONSENSUS_WALDIR="$RUN/$O_NAME/wal" \
+    ORDERER_CONSENSUS_SNAPDIR="$RUN/$O_NAME/snap" \
+    ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:$O_OPS_PORT" ORDERER_METRICS_PROVIDER="$ORDERER_METRICS" \
+    ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:$O_ADMIN_PORT" ORDERER_ADMIN_TLS_ENABLED=true \
+    ORDERER_ADMIN_TLS_PRIVATEKEY="$O/tls/server.key" ORDERER_ADMIN_TLS_CERTIFICATE="$O/tls/server.crt" \
+    ORDERER_ADMIN_TLS_ROOTCAS="[$O/tls/ca.crt]" ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true \
+    ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$O/tls/ca.crt]" \
+    "$BIN/orderer"
+done
+for entry in "${ORDERERS[@]}"; do
+  orderer_node "$entry"
+  wait_for "$O_NAME" 60 "$O_NAME /healthz on 127.0.0.1:$O_OPS_PORT" healthz "127.0.0.1:$O_OPS_PORT"
+  # the operations listener opens before the admin one: osnadmin needs the latter
+  wait_for "$O_NAME" 60 "$O_NAME admin endpoint on 127.0.0.1:$O_ADMIN_PORT" port_open "127.0.0.1:$O_ADMIN_PORT"
+done
 
-osn() {
-  "$BIN/osnadmin" channel "$@" -o "$ORDERER_ADMIN_ADDRESS" --ca-file "$ORDERER_TLS_CA" \
+osn() { # admin port, osnadmin channel arguments...
+  local admin="127.0.0.1:$1"
+  shift
+  "$BIN/osnadmin" channel "$@" -o "$admin" --ca-file "$ORDERER_TLS_CA" \
     --client-cert "$OADMIN/client.crt" --client-key "$OADMIN/client.key"
 }
-if ! osn list --channelID "$CHANNEL" 2>/dev/null | grep -q '"name": "'"$CHANNEL"'"'; then
-  step "joining orderer0 to channel '$CHANNEL' (osnadmin)"
-  osn join --channelID "$CHANNEL" --config-block "$BLOCK" >"$LOGS/osnadmin.log" 2>&1 ||
-    fail "osnadmin channel join (see $LOGS/osnadmin.log)"
-fi
-channel_active() { osn list --channelID "$CHANNEL" | grep -q '"status": "active"'; }
-wait_for orderer0 60 "channel '$CHANNEL' to be active on orderer0 (osnadmin channel list)" channel_active
+for entry in "${ORDERERS[@]}"; do
+  orderer_node "$entry"
+  if ! osn "$O_ADMIN_PORT" list --channelID "$CHANNEL" 2>/dev/null | grep -q '"name": "'"$CHANNEL"'"'; then
+    step "joining $O_NAME to channel '$CHANNEL' (osnadmin)"
+    osn "$O_ADMIN_PORT" join --channelID "$CHANNEL" --config-block "$BLOCK" >>"$LOGS/osnadmin.log" 2>&1 ||
+      fail "osnadmin channel join on $O_NAME (see $LOGS/osnadmin.log)"
+  fi
+done
+channel_active() { osn "$O_ADMIN_PORT" list --channelID "$CHANNEL" | grep -q '"status": "active"'; }
+for entry in "${ORDERERS[@]}"; do
+  orderer_node "$entry"
+  wait_for "$O_NAME" 60 "channel '$CHANNEL' to be active on $O_NAME (osnadmin channel list)" channel_active
+done
 
 # --- peers, one per organisation, chaincode as a service through the external builder
 BUILDERS="[{name: ccaas, path: $FABRIC_DIR/ccaas-builder, propagateEnvironment: [CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG]}]"
@@ -136,7 +151,10 @@ for entry in "${PEER_ORGS[@]}"; do
   peer_org "$entry"
   if ! peer_cli channel list 2>/dev/null | grep -qx "$CHANNEL"; then
     step "joining peer0.$ORG to channel '$CHANNEL'"
-    peer_cli channel join -b "$BLOCK" >>"$LOGS/peer-cli.log" 2>&1 || fail "peer channel join for $ORG (see $LOGS/peer-cli.log)"
+    # a restarted peer may answer `channel list` before it has reopened its ledgers: "already exists" is fine
+    out="$(peer_cli channel join -b "$BLOCK" 2>&1)" || grep -q "ledger \[$CHANNEL\] already exists" <<<"$out" ||
+      { echo "$out" >>"$LOGS/peer-cli.log"; fail "peer channel join for $ORG (see $LOGS/peer-cli.log)"; }
+    echo "$out" >>"$LOGS/peer-cli.log"
   fi
 done
 
@@ -223,9 +241,22 @@ for entry in "${PEER_ORGS[@]}"; do
 done
 
 # --- a description of the network for the clients and tests
-node -e '
+# `orderer` is the first orderer (the one fabric-network sends to); `orderers` lists them all, with
+# what the tests need to check block signatures (signCertPath) and ask osnadmin for heights.
+ORDERER_LIST="$(printf '%s\n' "${ORDERERS[@]}")" CONSENSUS="$([ "$NETWORK" = bft ] && echo BFT || echo etcdraft)" node -e '
 const [run, crypto, channel, chaincode, ordererAddr, ordererCa, ...orgs] = process.argv.slice(1);
+const ordererOrg = `${crypto}/ordererOrganizations/orderer.gnc.local`;
 const network = { channel, chaincode, orderer: { address: ordererAddr, tlsCaPath: ordererCa }, organizations: {} };
+network.consensus = process.env.CONSENSUS;
+network.orderers = process.env.ORDERER_LIST.trim().split("\n").map((o) => {
+  const [name, id, port, adminPort, opsPort] = o.split("|");
+  const node = `${ordererOrg}/orderers/${name}.orderer.gnc.local`;
+  return { name, mspId: "OrdererMSP", consenterId: Number(id), address: `127.0.0.1:${port}`,
+    adminAddress: `127.0.0.1:${adminPort}`, operations: `127.0.0.1:${opsPort}`, pidFile: `${run}/pids/${name}.pid`,
+    signCertPath: `${node}/msp/signcerts/${name}.orderer.gnc.local-cert.pem`, tlsCaPath: ordererCa };
+});
+network.ordererAdmin = { clientCertPath: `${ordererOrg}/users/Admin@orderer.gnc.local/tls/client.crt`,
+  clientKeyPath: `${ordererOrg}/users/Admin@orderer.gnc.local/tls/client.key` };
 for (const o of orgs) {
   const [key, mspId, domain, port, , opsPort] = o.split("|");
   const org = `${crypto}/peerOrganizations/${domain}`;
@@ -240,4 +271,4 @@ for (const o of orgs) {
 }
 require("node:fs").writeFileSync(`${run}/network.json`, JSON.stringify(network, null, 2) + "\n");
 ' "$RUN" "$CRYPTO" "$CHANNEL" "$CHAINCODE" "$ORDERER_ADDRESS" "$ORDERER_TLS_CA" "${PEER_ORGS[@]}"
-step "network is up: channel '$CHANNEL', chaincode '$CHAINCODE' ($PACKAGE_ID); description in $RUN/network.json"
+step "$NETWORK network is up: channel '$CHANNEL', chaincode '$CHAINCODE' ($PACKAGE_ID); description in $RUN/network.json"

@@ -126,6 +126,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   if (options.exchange) registerExchangeRoutes(app, options.exchange);
+  await app.register((await import('../web/audit-page.js')).auditPage, { home });
   return app;
 }
 

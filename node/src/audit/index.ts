@@ -13,3 +13,14 @@ export {
   type ChainVerifier,
   type VerifyChainOptions,
 } from './verify-chain';
+export {
+  auditBlockfile,
+  auditBlocks,
+  type AuditProgress,
+  type LedgerAuditOptions,
+  type LedgerAuditReport,
+  type LiveState,
+  type StateComparison,
+} from './verify-ledger';
+export { clientLiveState, embeddedLiveState } from './live-state';
+export { parseSignaturePolicy, type Policy } from './policy';

@@ -5,6 +5,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { buildApp, decodeResult } from '../api/app';
 import { keyFromDisplay, keyHistory, keyPrefixFromDisplay, keyToDisplay } from '../audit/key-history';
 import { verifyBlockfile } from '../audit';
+import { embeddedLiveState } from '../audit/live-state';
+import { auditBlockfile } from '../audit/verify-ledger';
+import { canonicalProofText, proveEmbeddedRecord, verifyProofText } from '../proof';
 import { loadNodeConfig } from '../config/node-config';
 import { proveMessage } from '../exchange/anchorer';
 import { startExchange } from '../exchange/exchange-runtime';
@@ -256,44 +259,192 @@ audit
 
 audit
   .command('verify')
-  .description("check the header hash chain and every block's data hash; exit 1 naming faulty blocks")
+  .description(
+    'check the whole ledger trusting only the channel root certificates: hash chain, data hashes, block signatures, creator and endorsement signatures, endorsement policies, validation flags, replayed state; exit 1 naming faulty blocks',
+  )
   .option(
     '--blockfile <path>',
     "a Fabric blockfile or a peer's chains/chains/<channel> folder (default: this node's ledger)",
   )
   .option('--report <file>', 'write the JSON report here')
-  .action(async (options: { blockfile?: string; report?: string }) => {
-    let target = options.blockfile;
-    if (!target) {
-      const config = await loadNodeConfig(dataDir());
-      target = path.join(dataDir(), config.ledger.directory, 'chains', 'chains', config.ledger.channelId);
-    }
-    const progress = progressReporter('blocks');
-    const report = await verifyBlockfile(target, { onProgress: (p) => progress.update(p.blocks) });
-    progress.done();
-    if (options.report) {
-      // Block numbers are bigints; in the report they are plain JSON numbers or, beyond 2^53, strings.
-      const json = JSON.stringify(
-        { target, ...report },
-        (_key, value: unknown) =>
-          typeof value === 'bigint'
-            ? value <= BigInt(Number.MAX_SAFE_INTEGER)
-              ? Number(value)
-              : value.toString()
-            : value,
-        2,
-      );
-      await writeFile(options.report, json + '\n');
-    }
-    if (report.intact) {
+  .option('--hash-only', "only the hash chain and data hashes, as Fabric's ledgerutil verify", false)
+  .option(
+    '--endorsement-policy <namespace=policy...>',
+    "impose a chaincode's endorsement policy, e.g. gnc=AND('CustomsAMSP.peer','CustomsBMSP.peer') (default: read from the chain)",
+    [],
+  )
+  .option(
+    '--trust <roots.pem>',
+    'pin the root certificates: every MSP root of the genesis block must be in this PEM file',
+  )
+  .action(
+    async (options: {
+      blockfile?: string;
+      report?: string;
+      hashOnly: boolean;
+      endorsementPolicy: string[];
+      trust?: string;
+    }) => {
+      let target = options.blockfile;
+      let home: NodeHome | undefined;
+      let noLiveStateReason = 'only a blockfile was given: the replayed state is not compared with a live state';
+      if (!target) {
+        const config = await loadNodeConfig(dataDir());
+        target = path.join(dataDir(), config.ledger.directory, 'chains', 'chains', config.ledger.channelId);
+        if (!options.hashOnly) {
+          try {
+            home = await openNodeHome(dataDir(), { onRecovery: (message) => console.error(message) });
+          } catch (error) {
+            noLiveStateReason = `the node's state database cannot be opened (${asError(error).message}; is the node running?): the replayed state is not compared`;
+          }
+        }
+      }
+      const progress = progressReporter('blocks');
+      const started = Date.now();
+      try {
+        const report = options.hashOnly
+          ? await verifyBlockfile(target, { onProgress: (p) => progress.update(p.blocks) })
+          : await auditBlockfile(target, {
+              onProgress: (p) => progress.update(p.blocks),
+              endorsementPolicies: parsePolicyOptions(options.endorsementPolicy),
+              ...(options.trust ? { trustedRoots: splitPem(await readFile(options.trust, 'utf8')) } : {}),
+              ...(home?.ledger.embedded
+                ? {
+                    liveState: embeddedLiveState(
+                      home.ledger.embedded.stateStore,
+                      home.config.ledger.chaincodeName,
+                      `the LevelDB state of ${path.join(home.dataDir, home.config.ledger.directory)}`,
+                    ),
+                  }
+                : { noLiveStateReason }),
+            });
+        progress.done();
+        if (options.report) {
+          // Block numbers may be bigints; in the report they are plain JSON numbers or, beyond 2^53, strings.
+          const json = JSON.stringify(
+            { target, ...report },
+            (_key, value: unknown) =>
+              typeof value === 'bigint'
+                ? value <= BigInt(Number.MAX_SAFE_INTEGER)
+                  ? Number(value)
+                  : value.toString()
+                : value,
+            2,
+          );
+          await writeFile(options.report, json + '\n');
+        }
+        // The verdict first (scripts match it), then what was checked.
+        if (report.intact) {
+          console.log(
+            `intact: ${report.blocksChecked} blocks (${report.firstBlock ?? '-'}..${report.lastBlock ?? '-'}) in ${target}`,
+          );
+        } else {
+          for (const fault of report.faults) console.log(`block ${fault.blockNum}: ${fault.errors.join('; ')}`);
+          console.log(`NOT intact: ${report.faults.length} faulty block(s) of ${report.blocksChecked} in ${target}`);
+          process.exitCode = 1;
+        }
+        if ('signaturesChecked' in report) {
+          const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+          console.log(
+            `checked ${report.blocksChecked} blocks, ${report.transactions.total} transactions (${report.transactions.valid} valid), ${report.signaturesChecked} signatures in ${seconds.toFixed(2)} s (${Math.round(report.blocksChecked / seconds)} blocks/s, ${Math.round(report.transactions.total / seconds)} tx/s)`,
+          );
+          for (const [ns, p] of Object.entries(report.endorsementPolicies)) {
+            console.log(`endorsement policy of ${ns}: ${p.policy} (${p.source})`);
+          }
+          console.log(`state: ${report.state.message}`);
+          for (const m of report.state.mismatches) console.log(`state ${m.namespace} ${m.key}: ${m.problem}`);
+          if (report.trust.genesisHeaderHash) {
+            console.log(
+              `trust anchor: genesis header hash ${report.trust.genesisHeaderHash}${report.trust.pinned ? ' (roots pinned)' : ' (compare it out of band, or pin the roots with --trust)'}`,
+            );
+          }
+        }
+      } finally {
+        await home?.close();
+      }
+    },
+  );
+
+function parsePolicyOptions(entries: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`--endorsement-policy ${entry}: expected namespace=policy`);
+    out[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return out;
+}
+
+function splitPem(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+program
+  .command('prove <key>')
+  .description(
+    'a self-contained proof that a record had its value at a block (key as type/id, e.g. declaration/DEC-1); --disclose reveals confidential fields with their salts',
+  )
+  .option(
+    '--disclose <field,...>',
+    'confidential field paths to disclose, e.g. invoiceAmount,goodsItems[0].customsValue',
+  )
+  .option('--tx <txId>', 'prove this version of the record (default: the latest)')
+  .option('--as <role>', 'local user that reads the confidential fields', 'single-window')
+  .requiredOption('--out <file>', 'write the proof here')
+  .action(async (key: string, options: { disclose?: string; tx?: string; as: string; out: string }) => {
+    await withHome(async (home) => {
+      const embedded = home.ledger.embedded;
+      if (!embedded)
+        throw new GncError('GNC_UNSUPPORTED', `gnc prove needs the embedded ledger, not ${home.ledger.kind}`);
+      const fields = options.disclose
+        ? options.disclose
+            .split(',')
+            .map((f) => f.trim())
+            .filter(Boolean)
+        : [];
+      const proof = await proveEmbeddedRecord(embedded, {
+        chaincodeName: home.config.ledger.chaincodeName,
+        key: keyFromDisplay(key),
+        ...(options.tx ? { txId: options.tx } : {}),
+        disclose: fields,
+        confidential: fields.length > 0 ? home.ledger.client(userIdentity(home, options.as)) : undefined,
+      });
+      const text = canonicalProofText(proof);
+      await writeFile(options.out, text);
       console.log(
-        `intact: ${report.blocksChecked} blocks (${report.firstBlock ?? '-'}..${report.lastBlock ?? '-'}) in ${target}`,
+        `proof of ${key} at block ${proof.claim.blockNumber} (transaction ${proof.claim.txId}) written to ${options.out} (${text.length} bytes)`,
       );
-    } else {
-      for (const fault of report.faults) console.log(`block ${fault.blockNum}: ${fault.errors.join('; ')}`);
-      console.log(`NOT intact: ${report.faults.length} faulty block(s) of ${report.blocksChecked} in ${target}`);
-      process.exitCode = 1;
+    });
+  });
+
+program
+  .command('verify-proof <file>')
+  .description('verify a proof offline: no network, no ledger; exit 1 saying which check failed')
+  .option(
+    '--trust <roots.pem>',
+    'root certificates to accept (default: the roots carried by the proof, reported as not pinned)',
+  )
+  .option(
+    '--endorsement-policy <policy>',
+    "impose the chaincode's endorsement policy, e.g. AND('CustomsAMSP.peer','CustomsBMSP.peer')",
+  )
+  .option('--json', 'print the result as JSON', false)
+  .action(async (file: string, options: { trust?: string; endorsementPolicy?: string; json: boolean }) => {
+    const text = await readFile(file, 'utf8');
+    const result = verifyProofText(text, {
+      ...(options.trust ? { trustedRoots: splitPem(await readFile(options.trust, 'utf8')) } : {}),
+      ...(options.endorsementPolicy ? { endorsementPolicy: options.endorsementPolicy } : {}),
+    });
+    if (options.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      for (const check of result.checks) {
+        console.log(
+          `${check.status === 'pass' ? 'ok  ' : check.status === 'fail' ? 'FAIL' : 'skip'} ${check.name}: ${check.detail}`,
+        );
+      }
+      console.log(result.valid ? `VALID: ${result.summary}` : `INVALID: ${result.summary}`);
     }
+    if (!result.valid) process.exitCode = 1;
   });
 
 async function readStdin(): Promise<Buffer> {
