@@ -6,6 +6,7 @@ import '../node/src/ledger/embedded/fabric-logging';
 import { fabricBenchmark } from './fabric';
 import { auditBenchmark } from './audit';
 import { cryptoBenchmark } from './crypto';
+import { exchangeBenchmark } from './exchange';
 import { ledgerBenchmark } from './ledger';
 import { transportBenchmark } from './transport';
 import { translateBenchmark } from './translate';
@@ -18,6 +19,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   crypto: cryptoBenchmark,
   transport: transportBenchmark,
   fabric: fabricBenchmark,
+  exchange: exchangeBenchmark,
   translate: translateBenchmark,
   'translate-edifact': edifactTranslateBenchmark,
   'translate-xml': xmlTranslateBenchmark,

@@ -5,7 +5,7 @@ import { securitySchemes } from '../../../adapters/security';
 import { transports } from '../../../adapters/transport';
 import { ConfigError } from '../errors';
 import { userIdentity, type NodeHome } from '../home/node-home';
-import { loadAgreements, type LoadedAgreement } from './agreement';
+import { inboundEdges, loadAgreements, type LoadedAgreement } from './agreement';
 import { Anchorer } from './anchorer';
 import { ExchangeNode } from './exchange-node';
 import { GncFlows } from './gnc-flows';
@@ -52,9 +52,13 @@ export async function startExchange(
     formats: Object.keys(messageFormats),
   });
   const keys = await readPemPair(resolve(home.config.node.mspDir), 'signcerts/cert.pem', 'keystore/priv_sk');
+  // Certificates only for the transports the agreements use: libp2p has its Ed25519 peer
+  // certificate; the TLS-based ones (http, as4) and the others share the P-256 TLS certificate.
   const transportKeys: Record<string, { certificatePem: string; privateKeyPem: string }> = {};
-  for (const kind of Object.keys(transports)) {
-    transportKeys[kind] = await readPemPair(resolve(path.join('msp', 'tls', kind)), 'cert.pem', 'key.pem');
+  const kinds = new Set(agreements.flatMap((a) => [a.transport.kind, inboundEdges(a).transport]));
+  for (const kind of kinds) {
+    const folder = kind === 'libp2p' ? 'libp2p' : 'http';
+    transportKeys[kind] = await readPemPair(resolve(path.join('msp', 'tls', folder)), 'cert.pem', 'key.pem');
   }
   const store = await MessageStore.open(resolve('exchange'));
   const anchorer = new Anchorer({

@@ -43,6 +43,10 @@ export interface OutboxEntry {
   bytes: Buffer;
   attempts: number;
   nextAttemptAt: number;
+  /** When it was queued; lets status updates be written without reading the old status. */
+  createdAt?: number;
+  /** The last failure, kept so a later status write does not need to read it back. */
+  lastError?: { code: string; message: string };
 }
 
 export interface InboxEntry {
@@ -181,7 +185,7 @@ export class MessageStore {
       });
     }
     const now = Date.now();
-    const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now };
+    const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now, createdAt: now };
     const { bytes, ...header } = outbox;
     await this.committer.write([
       { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(header, bytes) },
@@ -213,7 +217,7 @@ export class MessageStore {
 
   /** The partner answered with a valid receipt: the message leaves the outbox. */
   async markReceipted(entry: OutboxEntry, receipt: Buffer): Promise<void> {
-    const status = await this.status(entry.messageId);
+    const status = await this.statusOf(entry);
     const now = Date.now();
     await this.committer.write([
       { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
@@ -233,9 +237,9 @@ export class MessageStore {
     error: { code: string; message: string },
     nextAttemptAt: number,
   ): Promise<OutboxEntry> {
-    const updated: OutboxEntry = { ...entry, attempts: entry.attempts + 1, nextAttemptAt };
+    const updated: OutboxEntry = { ...entry, attempts: entry.attempts + 1, nextAttemptAt, lastError: error };
     const { bytes, ...header } = updated;
-    const status = await this.status(entry.messageId);
+    const status = await this.statusOf(entry);
     await this.committer.write([
       { type: 'put', key: `o!${entry.partnerId}!${seqKey(entry.seq)}`, value: encodeEntry(header, bytes) },
       this.statusOp({
@@ -252,7 +256,7 @@ export class MessageStore {
   /** Gives up on a message: out of the outbox, into the dead letters an operator sees and replays. */
   async deadLetter(entry: OutboxEntry, reason: { code: string; message: string }): Promise<void> {
     const seq = this.nextSeq();
-    const status = await this.status(entry.messageId);
+    const status = await this.statusOf(entry);
     const letter: DeadLetter = {
       seq,
       messageId: entry.messageId,
@@ -528,6 +532,25 @@ export class MessageStore {
     for await (const item of this.db.values({ gt: prefix, lt: `${prefix}~` }))
       out.push(JSON.parse(item.toString('utf8')));
     return out;
+  }
+
+  /**
+   * The outbound status of a queue entry: rebuilt from the entry itself when it carries what the
+   * status holds (the hot path: no read), read from the store otherwise (entries of older stores).
+   */
+  private async statusOf(entry: OutboxEntry): Promise<MessageStatus | undefined> {
+    if (entry.createdAt === undefined) return this.status(entry.messageId);
+    return {
+      messageId: entry.messageId,
+      direction: 'out',
+      partnerId: entry.partnerId,
+      utilityBlock: entry.utilityBlock,
+      state: 'queued',
+      attempts: entry.attempts,
+      createdAt: entry.createdAt,
+      updatedAt: entry.createdAt,
+      ...(entry.lastError ? { lastError: entry.lastError } : {}),
+    };
   }
 
   private fallbackStatus(
