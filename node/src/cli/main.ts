@@ -9,6 +9,7 @@ import { embeddedLiveState } from '../audit/live-state';
 import { auditBlockfile } from '../audit/verify-ledger';
 import { canonicalProofText, proveEmbeddedRecord, verifyProofText } from '../proof';
 import { loadNodeConfig } from '../config/node-config';
+import { inspectFile } from '../inspect/inspect-file';
 import { proveMessage } from '../exchange/anchorer';
 import { startExchange } from '../exchange/exchange-runtime';
 import { MessageStore } from '../exchange/message-store';
@@ -235,6 +236,15 @@ program
     const output = to.encode(from.decode(input));
     if (options.out) await writeFile(options.out, output);
     else process.stdout.write(output);
+  });
+
+program
+  .command('inspect <file>')
+  .description(
+    'say what a file is (EDIFACT, WCO XML, AS4, CMS, JWS, envelope), parse it, check the signature it carries',
+  )
+  .action(async (file: string) => {
+    console.log(JSON.stringify(await inspectFile(await readFile(file)), null, 2));
   });
 
 const audit = program.command('audit').description('verify the ledger and read record histories');
