@@ -301,7 +301,7 @@ export class ExchangeNode {
     const partnerId = partner.agreement.partnerId;
     try {
       const answer = await partner.out.transport.send(partner.peer, entry.bytes, { timeoutMs: 30_000 });
-      const info = verifyReceipt(answer, {
+      const info = await verifyReceipt(answer, {
         messageId: entry.messageId,
         sentBytes: entry.bytes,
         partnerId,
@@ -441,7 +441,7 @@ export class ExchangeNode {
           403,
         );
       }
-      const receipt = signReceipt(this.options.signer, {
+      const receipt = await signReceipt(this.options.signer, {
         messageId: header.messageId,
         receivedBytes: delivery.bytes,
         receiverId: this.options.nodeId,

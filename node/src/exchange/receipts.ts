@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gnc } from '../gen/gnc';
 import { GncError } from '../errors';
 import { createMspVerifier, type MspVerifier } from '../identity/msp-verifier';
-import { verifySignature } from '../identity/signer';
+import { verifySignatureAsync } from '../identity/signer';
 import type { SigningIdentity } from '../identity/signing-identity';
 
 /**
@@ -18,7 +18,7 @@ export function digestOf(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-export function signReceipt(
+export async function signReceipt(
   signer: SigningIdentity,
   info: {
     messageId: string;
@@ -28,7 +28,7 @@ export function signReceipt(
     outcome: gnc.v1.ReceiptOutcome;
     error?: { code: string; message: string };
   },
-): Buffer {
+): Promise<Buffer> {
   const receiptInfo = gnc.v1.ReceiptInfo.encode({
     messageId: info.messageId,
     digestAlgorithm: gnc.v1.DigestAlgorithm.DIGEST_ALGORITHM_SHA256,
@@ -44,7 +44,7 @@ export function signReceipt(
     gnc.v1.Receipt.encode({
       receiptInfo,
       signatureAlgorithm: ALGORITHM,
-      signature: signer.sign(receiptInfo),
+      signature: await signer.signAsync(receiptInfo),
       signerCertificate: Buffer.from(signer.certificatePem, 'utf8'),
     }).finish(),
   );
@@ -82,10 +82,10 @@ function verifierFor(partnerId: string, trustAnchorsPem: readonly string[]): Msp
  * Checks a receipt for a message we sent: signed by a certificate of the partner's trust anchors,
  * for this message id, over exactly the bytes we sent. Returns the receipt's content.
  */
-export function verifyReceipt(
+export async function verifyReceipt(
   receiptBytes: Uint8Array,
   expected: { messageId: string; sentBytes: Uint8Array; partnerId: string; trustAnchorsPem: readonly string[] },
-): gnc.v1.ReceiptInfo {
+): Promise<gnc.v1.ReceiptInfo> {
   let receipt: gnc.v1.Receipt;
   let info: gnc.v1.ReceiptInfo;
   try {
@@ -112,7 +112,7 @@ export function verifyReceipt(
       },
     );
   }
-  if (!verifySignature(certificatePem, receipt.receiptInfo, receipt.signature)) {
+  if (!(await verifySignatureAsync(certificatePem, receipt.receiptInfo, receipt.signature))) {
     throw new ReceiptInvalidError(`the receipt signature of ${expected.partnerId} does not verify`);
   }
   if (info.messageId !== expected.messageId) {
