@@ -14,7 +14,7 @@ import { loadSigningIdentity } from '../../node/src/identity';
  */
 
 export interface Edges {
-  transport: 'http' | 'libp2p';
+  transport: 'http' | 'libp2p' | 'as4';
   security: string;
   format: string;
 }
@@ -32,7 +32,7 @@ export interface PairSide {
   };
   caCertificatePem: string;
   caKeyPem: string;
-  ports: { http: number; libp2p: number };
+  ports: { http: number; libp2p: number; as4: number };
   peerId: string;
 }
 
@@ -55,7 +55,7 @@ export async function createExchangePair(
       return {
         id: `Customs${letter}`,
         dataDir,
-        ports: { http: await freePort(), libp2p: await freePort() },
+        ports: { http: await freePort(), libp2p: await freePort(), as4: await freePort() },
         peerId: (await readFile(path.join(dataDir, 'msp', 'tls', 'libp2p', 'peer-id'), 'utf8')).trim(),
         keys: await pem(path.join(dataDir, 'msp', 'node'), 'signcerts/cert.pem', 'keystore/priv_sk'),
         transportKeys: {
@@ -69,10 +69,11 @@ export async function createExchangePair(
   );
   const [sideA, sideB] = sides as [(typeof sides)[number], (typeof sides)[number]];
   const agreementFor = (partner: typeof sideA, extra: Record<string, unknown> = {}): LoadedAgreement => {
-    const endpoint =
-      edges.transport === 'http'
-        ? `https://127.0.0.1:${partner.ports.http}`
-        : `/ip4/127.0.0.1/tcp/${partner.ports.libp2p}/p2p/${partner.peerId}`;
+    const endpoint = {
+      http: `https://127.0.0.1:${partner.ports.http}`,
+      as4: `https://127.0.0.1:${partner.ports.as4}/as4`,
+      libp2p: `/ip4/127.0.0.1/tcp/${partner.ports.libp2p}/p2p/${partner.peerId}`,
+    }[edges.transport];
     const { agreement, problems } = checkAgreement({
       partnerId: partner.id,
       name: partner.id,
@@ -105,10 +106,14 @@ export async function createExchangePair(
       nodeId: self.id,
       signer: await loadSigningIdentity(path.join(self.dataDir, 'msp', 'node'), `${self.id}MSP`),
       keys: self.keys,
-      transportKeys: self.transportKeys,
+      transportKeys: { ...self.transportKeys, as4: self.transportKeys.http },
       agreements: [agreement],
       store,
-      listen: { http: { port: self.ports.http }, libp2p: { listen: `/ip4/127.0.0.1/tcp/${self.ports.libp2p}` } },
+      listen: {
+        http: { port: self.ports.http },
+        as4: { port: self.ports.as4 },
+        libp2p: { listen: `/ip4/127.0.0.1/tcp/${self.ports.libp2p}` },
+      },
       idleMs: 20,
     });
     built.push({ ...self, node, store, agreement });

@@ -15,7 +15,7 @@ const sealEvent = (i: number) => ({
 
 // Every transport x security scheme x format the node offers, both ways, on real sockets.
 const matrix: Edges[] = [];
-for (const transport of ['http', 'libp2p'] as const) {
+for (const transport of ['http', 'libp2p', 'as4'] as const) {
   for (const security of ['cms', 'jws', 'none']) {
     for (const format of ['protobuf', 'json']) matrix.push({ transport, security, format });
   }

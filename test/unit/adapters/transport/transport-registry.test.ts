@@ -7,7 +7,7 @@ import { TransportError, TransportErrorCode, isTransportError } from '../../../.
 
 describe('transport registry', () => {
   it('offers http and libp2p by agreement name', () => {
-    assert.deepEqual(Object.keys(transports).sort(), ['http', 'libp2p']);
+    assert.deepEqual(Object.keys(transports).sort(), ['as4', 'filedrop', 'http', 'libp2p']);
     assert.ok(Object.isFrozen(transports));
   });
 
