@@ -97,8 +97,12 @@ class CryptoPool {
 
 let pool: CryptoPool | undefined;
 
-/** The process-wide pool (one worker thread: this machine class has two cores). */
-export function cryptoPool(): CryptoPool {
+/**
+ * The process-wide pool (one worker thread: this machine class has two cores), or undefined when
+ * GNC_CRYPTO_WORKER=0 asks for everything on the main thread (a one-core host, or to compare).
+ */
+export function cryptoPool(): CryptoPool | undefined {
+  if (process.env.GNC_CRYPTO_WORKER === '0') return undefined;
   pool ??= new CryptoPool();
   return pool;
 }

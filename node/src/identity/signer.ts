@@ -44,12 +44,14 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
       return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
     },
     async signAsync(message: Uint8Array): Promise<Uint8Array> {
-      try {
-        const pool = cryptoPool();
-        const result = await pool.run({ kind: 'sign', keyId: pool.key(opts.privateKeyPem, 'private'), message });
-        if (result.signature) return result.signature;
-      } catch {
-        // The worker is gone: sign here rather than fail the caller.
+      const pool = cryptoPool();
+      if (pool) {
+        try {
+          const result = await pool.run({ kind: 'sign', keyId: pool.key(opts.privateKeyPem, 'private'), message });
+          if (result.signature) return result.signature;
+        } catch {
+          // The worker is gone: sign here rather than fail the caller.
+        }
       }
       return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
     },
@@ -145,8 +147,8 @@ export function verifySignatureAsync(
       return false;
     }
   };
-  if (typeof certificatePemOrKeyObject !== 'string') return Promise.resolve(onMainThread());
   const pool = cryptoPool();
+  if (typeof certificatePemOrKeyObject !== 'string' || !pool) return Promise.resolve(onMainThread());
   return pool
     .run({ kind: 'verify', keyId: pool.key(certificatePemOrKeyObject, 'public'), message, signature: derSignature })
     .then((result) => (result.error ? onMainThread() : result.ok === true))
