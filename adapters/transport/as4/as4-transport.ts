@@ -2,7 +2,7 @@ import { X509Certificate, createHash, createPrivateKey, randomUUID } from 'node:
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
-import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { GncError, asError } from '../../../node/src/errors';
 import { openCall, type CallContext } from '../call-context';
 import {
@@ -46,6 +46,7 @@ import {
   type PartReference,
 } from './ws-security';
 import { decodeUtf8, elementsWithId, idOf, parseSafeXml } from './xml-dom';
+import { classifyTlsFailure, presentedChain, unreachable } from '../tls-peer';
 
 /**
  * `as4`: ebMS 3 / AS4 one-way push over HTTPS (HTTP/1.1, mutual TLS), SOAP 1.2 with MIME
@@ -60,28 +61,6 @@ export const as4: TransportFactory = (init) => {
 
 /** Room for the SOAP envelope and MIME framing on top of the payload limit. */
 const ENVELOPE_ALLOWANCE = 64 * 1024;
-
-// TLS verification failures that mean "the server is not who the agreement says" (as in http/).
-const UNTRUSTED_SERVER_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_NOT_YET_VALID',
-  'CERT_HAS_EXPIRED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-  'PATH_LENGTH_EXCEEDED',
-  'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_GNC_SUBJECT_MISMATCH',
-]);
-const REFUSED_BY_SERVER =
-  /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|ACCESS_DENIED|CERTIFICATE_EXPIRED|UNSUPPORTED_CERTIFICATE)/;
 
 /** An HTTP answer of the receiving MSH. */
 interface HttpAnswer {
@@ -871,41 +850,20 @@ class As4Transport implements Transport {
   }
 
   private classify(error: unknown, partnerId: string): TransportError {
-    if (error instanceof TransportError) return error;
-    const err = asError(error);
-    const code = (err as { code?: unknown }).code;
-    const codeText = typeof code === 'string' ? code : '';
-    if (UNTRUSTED_SERVER_CODES.has(codeText)) {
+    const tls = classifyTlsFailure(error, partnerId);
+    if (tls) return tls;
+    if (error instanceof SignatureError) {
       return new TransportError(
-        TransportErrorCode.PEER_UNTRUSTED,
-        `the server of ${partnerId} did not prove the identity of its agreement: ${err.message}`,
-        { transient: false, partnerId, cause: err },
-      );
-    }
-    if (REFUSED_BY_SERVER.test(codeText)) {
-      return new TransportError(
-        TransportErrorCode.PEER_REFUSED,
-        `${partnerId} refused our certificate: ${err.message}`,
+        TransportErrorCode.BAD_CONFIGURATION,
+        `cannot sign for ${partnerId}: ${asError(error).message}`,
         {
           transient: false,
           partnerId,
-          cause: err,
-          remoteCode: codeText,
+          cause: error,
         },
       );
     }
-    if (error instanceof SignatureError) {
-      return new TransportError(TransportErrorCode.BAD_CONFIGURATION, `cannot sign for ${partnerId}: ${err.message}`, {
-        transient: false,
-        partnerId,
-        cause: err,
-      });
-    }
-    return new TransportError(TransportErrorCode.UNREACHABLE, `cannot reach ${partnerId}: ${err.message}`, {
-      transient: true,
-      partnerId,
-      cause: err,
-    });
+    return unreachable(error, partnerId);
   }
 }
 
@@ -964,17 +922,4 @@ function payloadFingerprint(user: ParsedUserMessage, attachments: MimePart[]): s
   hash.update(JSON.stringify({ ...user, timestamp: '', parts: user.parts.length }));
   for (const a of attachments) hash.update(String(a.body.byteLength)).update(a.body);
   return hash.digest('base64');
-}
-
-/** The chain the client presented, leaf first. */
-function presentedChain(socket: TLSSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  let current: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (current?.raw && chain.length < 10) {
-    chain.push(new X509Certificate(current.raw));
-    const next: DetailedPeerCertificate | undefined = current.issuerCertificate;
-    if (!next || next === current || next.fingerprint256 === current.fingerprint256) break;
-    current = next;
-  }
-  return chain;
 }

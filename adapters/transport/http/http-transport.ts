@@ -9,7 +9,7 @@ import http2, {
 } from 'node:http2';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
-import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { GncError, asError } from '../../../node/src/errors';
 import { openCall, raceSignal, type CallContext } from '../call-context';
@@ -24,6 +24,7 @@ import type {
 } from '../transport';
 import { TransportError, TransportErrorCode } from '../transport-errors';
 import { CommonTransportOptions, parseTransportOptions } from '../transport-options';
+import { classifyTlsFailure, presentedChain, unreachable } from '../tls-peer';
 
 /** The one route of the protocol: POST the sealed message, get the receipt back. */
 export const MESSAGES_PATH = '/gnc/v1/messages';
@@ -51,31 +52,6 @@ export const http: TransportFactory = (init) => {
   const options = parseTransportOptions('http', HttpTransportOptions, init);
   return (components) => new HttpTransport(options, components);
 };
-
-// Certificate verification errors (OpenSSL's and Node's names) that mean "the server is not who
-// the agreement says": retrying will not change that.
-const UNTRUSTED_SERVER_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_NOT_YET_VALID',
-  'CERT_HAS_EXPIRED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-  'PATH_LENGTH_EXCEEDED',
-  'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_GNC_SUBJECT_MISMATCH',
-]);
-
-// TLS alerts a server sends when it refuses our client certificate.
-const REFUSED_BY_SERVER =
-  /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|ACCESS_DENIED|CERTIFICATE_EXPIRED|UNSUPPORTED_CERTIFICATE)/;
 
 interface ClientEntry {
   readonly session: ClientHttp2Session;
@@ -459,43 +435,8 @@ class HttpTransport implements Transport {
   }
 
   private classify(error: unknown, partnerId: string): TransportError {
-    if (error instanceof TransportError) return error;
-    const err = asError(error);
-    const code = (err as { code?: unknown }).code;
-    const codeText = typeof code === 'string' ? code : '';
-    if (UNTRUSTED_SERVER_CODES.has(codeText)) {
-      return new TransportError(
-        TransportErrorCode.PEER_UNTRUSTED,
-        `the server of ${partnerId} did not prove the identity of its agreement: ${err.message}`,
-        { transient: false, partnerId, cause: err },
-      );
-    }
-    if (REFUSED_BY_SERVER.test(codeText)) {
-      return new TransportError(
-        TransportErrorCode.PEER_REFUSED,
-        `${partnerId} refused our certificate: ${err.message}`,
-        { transient: false, partnerId, cause: err, remoteCode: codeText },
-      );
-    }
-    return new TransportError(TransportErrorCode.UNREACHABLE, `cannot reach ${partnerId}: ${err.message}`, {
-      transient: true,
-      partnerId,
-      cause: err,
-    });
+    return classifyTlsFailure(error, partnerId) ?? unreachable(error, partnerId);
   }
-}
-
-/** The chain the client presented, leaf first, as OpenSSL linked it. */
-function presentedChain(socket: TLSSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  let current: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (current?.raw && chain.length < 10) {
-    chain.push(new X509Certificate(current.raw));
-    const next: DetailedPeerCertificate | undefined = current.issuerCertificate;
-    if (!next || next === current || next.fingerprint256 === current.fingerprint256) break;
-    current = next;
-  }
-  return chain;
 }
 
 function respond(
