@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { isIP, type AddressInfo, type Server } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { asError } from '../../node/src/errors';
 import { TransportError, TransportErrorCode } from './transport-errors';
@@ -82,4 +83,33 @@ export function presentedChain(socket: TLSSocket): X509Certificate[] {
     current = next;
   }
   return chain;
+}
+
+/**
+ * Starts a server listening on host:port (0: any free port) and resolves with the bound port; a
+ * failure to listen is a BAD_CONFIGURATION TransportError (transient: the port may free up).
+ */
+export async function listenOn(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    throw new TransportError(
+      TransportErrorCode.BAD_CONFIGURATION,
+      `cannot listen on ${host}:${port}: ${asError(error).message}`,
+      {
+        transient: true,
+        cause: error,
+      },
+    );
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** A host as it goes into a URL (IPv6 addresses in brackets). */
+export function urlHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
 }

@@ -1,7 +1,7 @@
 import { X509Certificate, createHash, createPrivateKey, randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIP, type AddressInfo, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { GncError, asError } from '../../../node/src/errors';
 import { openCall, type CallContext } from '../call-context';
@@ -46,7 +46,7 @@ import {
   type PartReference,
 } from './ws-security';
 import { decodeUtf8, elementsWithId, idOf, parseSafeXml } from './xml-dom';
-import { classifyTlsFailure, presentedChain, unreachable } from '../tls-peer';
+import { classifyTlsFailure, listenOn, presentedChain, unreachable, urlHost } from '../tls-peer';
 
 /**
  * `as4`: ebMS 3 / AS4 one-way push over HTTPS (HTTP/1.1, mutual TLS), SOAP 1.2 with MIME
@@ -136,24 +136,9 @@ class As4Transport implements Transport {
     server.on('tlsClientError', (error: Error, socket: TLSSocket) =>
       this.components.logger?.warn({ err: error, remoteAddress: socket.remoteAddress }, 'TLS handshake failed'),
     );
-    const port = this.boundPort ?? this.options.port;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      throw new TransportError(
-        TransportErrorCode.BAD_CONFIGURATION,
-        `cannot listen on ${this.options.host}:${port}: ${asError(error).message}`,
-        { transient: true, cause: error },
-      );
-    });
+    this.boundPort = await listenOn(server, this.options.host, this.boundPort ?? this.options.port);
     this.server = server;
-    this.boundPort = (server.address() as AddressInfo).port;
-    const host = isIP(this.options.host) === 6 ? `[${this.options.host}]` : this.options.host;
-    this.endpoint = `https://${host}:${this.boundPort}${this.options.path}`;
+    this.endpoint = `https://${urlHost(this.options.host)}:${this.boundPort}${this.options.path}`;
     this.lifetime = new AbortController();
     this.running = true;
     return this.endpoint;

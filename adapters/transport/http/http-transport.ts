@@ -8,7 +8,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { GncError, asError } from '../../../node/src/errors';
@@ -24,7 +24,7 @@ import type {
 } from '../transport';
 import { TransportError, TransportErrorCode } from '../transport-errors';
 import { CommonTransportOptions, parseTransportOptions } from '../transport-options';
-import { classifyTlsFailure, presentedChain, unreachable } from '../tls-peer';
+import { classifyTlsFailure, listenOn, presentedChain, unreachable, urlHost } from '../tls-peer';
 
 /** The one route of the protocol: POST the sealed message, get the receipt back. */
 export const MESSAGES_PATH = '/gnc/v1/messages';
@@ -116,24 +116,9 @@ class HttpTransport implements Transport {
     server.on('tlsClientError', (error: Error, socket: TLSSocket) =>
       this.components.logger?.warn({ err: error, remoteAddress: socket.remoteAddress }, 'TLS handshake failed'),
     );
-    const port = this.boundPort ?? this.options.port;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      throw new TransportError(
-        TransportErrorCode.BAD_CONFIGURATION,
-        `cannot listen on ${this.options.host}:${port}: ${asError(error).message}`,
-        { transient: true, cause: error },
-      );
-    });
+    this.boundPort = await listenOn(server, this.options.host, this.boundPort ?? this.options.port);
     this.server = server;
-    this.boundPort = (server.address() as AddressInfo).port;
-    const host = isIP(this.options.host) === 6 ? `[${this.options.host}]` : this.options.host;
-    this.endpoint = `https://${host}:${this.boundPort}`;
+    this.endpoint = `https://${urlHost(this.options.host)}:${this.boundPort}`;
     this.lifetime = new AbortController();
     this.running = true;
     return this.endpoint;
