@@ -132,3 +132,44 @@ export class Slots {
     else this.free++;
   }
 }
+
+/**
+ * The frame every transport's send() shares: one CallContext for the caller's signal, the
+ * deadline and stop(); an early failure and an oversize message refused before any I/O; any
+ * error turned into the call's own failure (ABORTED, TIMEOUT, STOPPED) or the transport's
+ * classification; `onFailure` for clean-up before the error is thrown; the context disposed.
+ */
+export async function runSend<T>(
+  options: {
+    lifetime: AbortSignal;
+    signal?: AbortSignal | undefined;
+    timeoutMs: number;
+    partnerId: string;
+    bytes: Uint8Array;
+    maxMessageBytes: number;
+  },
+  classify: (error: unknown) => TransportError,
+  body: (call: CallContext) => Promise<T>,
+  onFailure?: (failure: TransportError) => Promise<void>,
+): Promise<T> {
+  const { partnerId, bytes, maxMessageBytes } = options;
+  const call = openCall(options);
+  try {
+    const early = call.failure();
+    if (early) throw early;
+    if (bytes.byteLength > maxMessageBytes) {
+      throw new TransportError(
+        TransportErrorCode.MESSAGE_TOO_LARGE,
+        `message of ${bytes.byteLength} bytes exceeds the maximum of ${maxMessageBytes}`,
+        { transient: false, partnerId },
+      );
+    }
+    return await body(call);
+  } catch (error) {
+    const failure = call.failure() ?? classify(error);
+    await onFailure?.(failure);
+    throw failure;
+  } finally {
+    call.dispose();
+  }
+}

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { GncError, asError } from '../../../node/src/errors';
-import { openCall, type CallContext } from '../call-context';
+import { runSend, type CallContext } from '../call-context';
 import {
   EKU_CLIENT_AUTH,
   EKU_SERVER_AUTH,
@@ -549,32 +549,24 @@ class As4Transport implements Transport {
   // ---- sending -------------------------------------------------------------------------------
 
   async send(to: TransportPeer, bytes: Uint8Array, options: SendOptions = {}): Promise<Uint8Array> {
-    const call = openCall({
-      lifetime: this.lifetime.signal,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-      partnerId: to.partnerId,
-    });
-    try {
-      const early = call.failure();
-      if (early) throw early;
-      if (bytes.byteLength > this.options.maxMessageBytes) {
-        throw new TransportError(
-          TransportErrorCode.MESSAGE_TOO_LARGE,
-          `message of ${bytes.byteLength} bytes exceeds the maximum of ${this.options.maxMessageBytes}`,
-          { transient: false, partnerId: to.partnerId },
-        );
-      }
-      const url = this.endpointUrl(to);
-      const pmode = pmodeFor(this.options, to.partnerId);
-      const message = this.buildUserMessage(to, bytes, pmode);
-      const answer = await this.post(url, to, message.contentType, message.body, call);
-      return this.readReceipt(answer, to, message.messageId, message.references, pmode);
-    } catch (error) {
-      throw call.failure() ?? this.classify(error, to.partnerId);
-    } finally {
-      call.dispose();
-    }
+    return runSend(
+      {
+        lifetime: this.lifetime.signal,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        partnerId: to.partnerId,
+        bytes,
+        maxMessageBytes: this.options.maxMessageBytes,
+      },
+      (error) => this.classify(error, to.partnerId),
+      async (call) => {
+        const url = this.endpointUrl(to);
+        const pmode = pmodeFor(this.options, to.partnerId);
+        const message = this.buildUserMessage(to, bytes, pmode);
+        const answer = await this.post(url, to, message.contentType, message.body, call);
+        return this.readReceipt(answer, to, message.messageId, message.references, pmode);
+      },
+    );
   }
 
   private endpointUrl(to: TransportPeer): URL {

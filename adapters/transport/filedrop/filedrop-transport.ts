@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GncError, asError } from '../../../node/src/errors';
-import { openCall } from '../call-context';
+import { runSend } from '../call-context';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, checkPartnerChain, matchPartner, parsePemChain } from '../peer-certificates';
 import type {
   InboundHandler,
@@ -344,47 +344,44 @@ class FiledropTransport implements Transport {
   // ---- sending -------------------------------------------------------------------------------
 
   async send(to: TransportPeer, bytes: Uint8Array, options: SendOptions = {}): Promise<Uint8Array> {
-    const call = openCall({
-      lifetime: this.lifetime.signal,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-      partnerId: to.partnerId,
-    });
     const { partnerId } = to;
     let dropped: string | undefined;
     let folders: Folders | undefined;
-    try {
-      const early = call.failure();
-      if (early) throw early;
-      if (bytes.byteLength > this.options.maxMessageBytes) {
-        throw new TransportError(
-          TransportErrorCode.MESSAGE_TOO_LARGE,
-          `message of ${bytes.byteLength} bytes exceeds the maximum of ${this.options.maxMessageBytes}`,
-          { transient: false, partnerId },
+    return runSend(
+      {
+        lifetime: this.lifetime.signal,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        partnerId,
+        bytes,
+        maxMessageBytes: this.options.maxMessageBytes,
+      },
+      (error) => this.classify(error, partnerId),
+      async (call) => {
+        folders = this.partnerFolders(to);
+        await this.checkPublishedIdentity(to, folders);
+        const failed = call.failure();
+        if (failed) throw failed;
+        // Sortable names: a receiver works through a batch oldest first.
+        const name = `${Date.now().toString(36).padStart(9, '0')}-${randomUUID()}${MESSAGE_SUFFIX}`;
+        const frame = encodeFrame(
+          { kind: 'message', name, createdAt: new Date().toISOString() },
+          bytes,
+          this.components,
         );
-      }
-      folders = this.partnerFolders(to);
-      await this.checkPublishedIdentity(to, folders);
-      const failed = call.failure();
-      if (failed) throw failed;
-      // Sortable names: a receiver works through a batch oldest first.
-      const name = `${Date.now().toString(36).padStart(9, '0')}-${randomUUID()}${MESSAGE_SUFFIX}`;
-      const frame = encodeFrame({ kind: 'message', name, createdAt: new Date().toISOString() }, bytes, this.components);
-      await this.writeAtomically(folders.inbound, name, frame);
-      dropped = name;
-      const outcome = await this.waitForAnswer(name, to, folders, sha256(frame), call.signal);
-      if ('error' in outcome) throw outcome.error;
-      return outcome.answer;
-    } catch (error) {
-      const failure = call.failure() ?? this.classify(error, partnerId);
-      // Not claimed yet: withdraw it, so a send reported as failed is not delivered later by surprise.
-      if (dropped && folders && failure.transient) {
-        await fs.rm(join(folders.inbound, dropped), { force: true }).catch(() => undefined);
-      }
-      throw failure;
-    } finally {
-      call.dispose();
-    }
+        await this.writeAtomically(folders.inbound, name, frame);
+        dropped = name;
+        const outcome = await this.waitForAnswer(name, to, folders, sha256(frame), call.signal);
+        if ('error' in outcome) throw outcome.error;
+        return outcome.answer;
+      },
+      async (failure) => {
+        // Not claimed yet: withdraw it, so a send reported as failed is not delivered later by surprise.
+        if (dropped && folders && failure.transient) {
+          await fs.rm(join(folders.inbound, dropped), { force: true }).catch(() => undefined);
+        }
+      },
+    );
   }
 
   private partnerFolders(to: TransportPeer): Folders {

@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Type, type Static } from '@sinclair/typebox';
 import { GncError, asError } from '../../../node/src/errors';
-import { openCall, raceSignal, type CallContext } from '../call-context';
+import { raceSignal, runSend, type CallContext } from '../call-context';
 import { EKU_CLIENT_AUTH, commonNameOf, matchPartner, parsePemChain, type PartnerMatch } from '../peer-certificates';
 import type {
   InboundHandler,
@@ -125,30 +125,22 @@ class HttpTransport implements Transport {
   }
 
   async send(to: TransportPeer, bytes: Uint8Array, options: SendOptions = {}): Promise<Uint8Array> {
-    const call = openCall({
-      lifetime: this.lifetime.signal,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-      partnerId: to.partnerId,
-    });
-    try {
-      const early = call.failure();
-      if (early) throw early;
-      if (bytes.byteLength > this.options.maxMessageBytes) {
-        throw new TransportError(
-          TransportErrorCode.MESSAGE_TOO_LARGE,
-          `message of ${bytes.byteLength} bytes exceeds the maximum of ${this.options.maxMessageBytes}`,
-          { transient: false, partnerId: to.partnerId },
-        );
-      }
-      const entry = this.clientFor(to);
-      await raceSignal(entry.ready, call.signal);
-      return await this.request(entry, to, bytes, call);
-    } catch (error) {
-      throw call.failure() ?? this.classify(error, to.partnerId);
-    } finally {
-      call.dispose();
-    }
+    return runSend(
+      {
+        lifetime: this.lifetime.signal,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        partnerId: to.partnerId,
+        bytes,
+        maxMessageBytes: this.options.maxMessageBytes,
+      },
+      (error) => this.classify(error, to.partnerId),
+      async (call) => {
+        const entry = this.clientFor(to);
+        await raceSignal(entry.ready, call.signal);
+        return await this.request(entry, to, bytes, call);
+      },
+    );
   }
 
   async stop(): Promise<void> {

@@ -11,7 +11,7 @@ import type { yamux as Yamux } from '@chainsafe/libp2p-yamux' with { 'resolution
 import type * as LengthPrefixed from 'it-length-prefixed' with { 'resolution-mode': 'import' };
 import { Type, type Static } from '@sinclair/typebox';
 import { GncError, asError } from '../../../node/src/errors';
-import { Slots, openCall, raceSignal, type CallContext } from '../call-context';
+import { Slots, raceSignal, runSend, type CallContext } from '../call-context';
 import {
   EKU_CLIENT_AUTH,
   EKU_SERVER_AUTH,
@@ -179,38 +179,30 @@ class Libp2pTransport implements Transport {
   }
 
   async send(to: TransportPeer, bytes: Uint8Array, options: SendOptions = {}): Promise<Uint8Array> {
-    const call = openCall({
-      lifetime: this.lifetime.signal,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-      partnerId: to.partnerId,
-    });
-    try {
-      const early = call.failure();
-      if (early) throw early;
-      if (bytes.byteLength > this.options.maxMessageBytes) {
-        throw new TransportError(
-          TransportErrorCode.MESSAGE_TOO_LARGE,
-          `message of ${bytes.byteLength} bytes exceeds the maximum of ${this.options.maxMessageBytes}`,
-          { transient: false, partnerId: to.partnerId },
-        );
-      }
-      const node = this.node;
-      if (!node) throw call.failure() ?? stoppedError(to.partnerId);
-      const connection = await this.connect(node, to, call);
-      let slots = this.slots.get(connection);
-      if (!slots) this.slots.set(connection, (slots = new Slots(this.options.maxConcurrentStreams)));
-      await slots.acquire(call.signal);
-      try {
-        return await this.exchange(connection, to, bytes, call);
-      } finally {
-        slots.release();
-      }
-    } catch (error) {
-      throw call.failure() ?? classify(error, to.partnerId);
-    } finally {
-      call.dispose();
-    }
+    return runSend(
+      {
+        lifetime: this.lifetime.signal,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+        partnerId: to.partnerId,
+        bytes,
+        maxMessageBytes: this.options.maxMessageBytes,
+      },
+      (error) => classify(error, to.partnerId),
+      async (call) => {
+        const node = this.node;
+        if (!node) throw call.failure() ?? stoppedError(to.partnerId);
+        const connection = await this.connect(node, to, call);
+        let slots = this.slots.get(connection);
+        if (!slots) this.slots.set(connection, (slots = new Slots(this.options.maxConcurrentStreams)));
+        await slots.acquire(call.signal);
+        try {
+          return await this.exchange(connection, to, bytes, call);
+        } finally {
+          slots.release();
+        }
+      },
+    );
   }
 
   async stop(): Promise<void> {
