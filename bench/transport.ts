@@ -4,6 +4,7 @@ import { transports } from '../adapters/transport';
 import { issueTransportCertificate } from '../adapters/transport/tls-certificates';
 import type { Transport, TransportPeer } from '../adapters/transport/transport';
 import { createCertificateAuthority } from '../node/src/identity';
+import { openLoop } from './open-loop';
 
 /**
  * The transports alone, without security, format or store: two transports (sender and
@@ -59,7 +60,7 @@ export async function transportBenchmark(argv: string[]): Promise<void> {
       await closedLoop(sender, toB, payload, 2_000, concurrency); // warm-up: JIT, TLS session, buffers
       // Latency first: after the throughput run the heap holds that run's garbage, and its
       // collection (both ends share this process) would land in the latency figures.
-      const latencies = await openLoop(sender, toB, payload, rate, seconds);
+      const latencies = await openLoop(() => sender.send(toB, payload), rate, seconds);
       latencies.sort((a, b) => a - b);
       const pct = (p: number) =>
         latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
@@ -99,29 +100,4 @@ async function closedLoop(
       }
     }),
   );
-}
-
-/** Offers `rate` messages a second for `seconds`; returns each one's latency from when it was due, in ms. */
-async function openLoop(
-  sender: Transport,
-  to: TransportPeer,
-  payload: Uint8Array,
-  rate: number,
-  seconds: number,
-): Promise<number[]> {
-  const total = Math.round(rate * seconds);
-  const latencies: number[] = [];
-  const inFlight: Array<Promise<void>> = [];
-  const start = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
-    for (; sent < due; sent++) {
-      const dueAt = start + (sent / rate) * 1000;
-      inFlight.push(sender.send(to, payload).then(() => void latencies.push(performance.now() - dueAt)));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(inFlight);
-  return latencies;
 }
