@@ -394,13 +394,21 @@ export class EmbeddedLedger {
     const versions = await this.state.getVersions(keyList.map((k) => StateStore.stateKey(ns, k)));
     keyList.forEach((key, i) => committed.set(key, versions[i] ?? null));
 
-    const hashedKeys = new Map<string, { collection: string; key: string }>();
+    // Private data is versioned by (collection, key hash), as the hashed write sets name it.
+    const hashedId = (collection: string, keyHash: Buffer) => `${collection}\u0000${keyHash.toString('hex')}`;
+    const hashedReadIds = new Map<PendingTx['hashedReads'][number], string>();
+    const hashedKeys = new Map<string, { collection: string; keyHash: Buffer }>();
     for (const tx of batch) {
-      for (const read of tx.hashedReads) hashedKeys.set(`${read.collection}\u0000${read.key}`, read);
+      for (const read of tx.hashedReads) {
+        const keyHash = sha256(Buffer.from(read.key, 'utf8'));
+        const id = hashedId(read.collection, keyHash);
+        hashedReadIds.set(read, id);
+        hashedKeys.set(id, { collection: read.collection, keyHash });
+      }
     }
     const hashedList = [...hashedKeys.entries()];
     const hashedVersions = await this.state.getVersions(
-      hashedList.map(([, r]) => StateStore.privateHashKey(r.collection, sha256(Buffer.from(r.key, 'utf8')))),
+      hashedList.map(([, r]) => StateStore.privateHashKey(r.collection, r.keyHash)),
     );
     const hashedCommitted = new Map<string, Version | null>();
     hashedList.forEach(([id], i) => hashedCommitted.set(id, hashedVersions[i] ?? null));
@@ -426,7 +434,7 @@ export class EmbeddedLedger {
       }
       if (code === VALID) {
         for (const read of tx.hashedReads) {
-          const id = `${read.collection}\u0000${read.key}`;
+          const id = hashedReadIds.get(read) ?? '';
           const current = hashedUpdated.has(id) ? (hashedUpdated.get(id) ?? null) : (hashedCommitted.get(id) ?? null);
           if (!sameVersion(current, read.version)) {
             code = MVCC_READ_CONFLICT;
@@ -453,11 +461,8 @@ export class EmbeddedLedger {
       const version = { block: blockNumber, tx: i };
       for (const write of effects.writes) updated.set(write.key, write.value === null ? null : version);
       for (const write of effects.hashedWrites) {
-        for (const [id, read] of hashedKeys) {
-          if (read.collection === write.collection && sha256(Buffer.from(read.key, 'utf8')).equals(write.keyHash)) {
-            hashedUpdated.set(id, write.valueHash === null ? null : version);
-          }
-        }
+        const id = hashedId(write.collection, write.keyHash);
+        if (hashedKeys.has(id)) hashedUpdated.set(id, write.valueHash === null ? null : version);
       }
     }
     return { codes, effects: allEffects };
