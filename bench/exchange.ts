@@ -169,11 +169,18 @@ async function runScheme(
 
     memory.start();
     const profiler = settings.senderCpuProf ? await startProfile() : undefined;
-    const sustained = await closedLoop(submit, watch, settings.concurrency, settings.warmup, settings.seconds);
+    const cpu = new CpuMeter(receiver.child.pid!);
+    const sustained = await closedLoop(submit, watch, settings.concurrency, settings.warmup, settings.seconds, () =>
+      cpu.start(),
+    );
+    const cpuMs = cpu.stop();
     if (profiler) await profiler.stop(path.join(settings.senderCpuProf!, `sender-${scheme.name}.cpuprofile`));
     const busy = memory.stop();
     console.log(
       `${scheme.name}-sustained: ${Math.round(sustained.rate)} messages/s (${scheme.signature}; ${sustained.messages} receipted in ${sustained.seconds.toFixed(1)} s, ${settings.concurrency} outstanding)`,
+    );
+    console.log(
+      `${scheme.name}-cpu-per-message: sender ${(cpuMs.sender / sustained.messages).toFixed(3)} ms, receiver ${(cpuMs.receiver / sustained.messages).toFixed(3)} ms (all threads, user + system, during the sustained count)`,
     );
     console.log(`${scheme.name}-rss-peak-sustained: sender ${mb(busy.sender)} MB, receiver ${mb(busy.receiver)} MB`);
     if (scheme.key === 'rsa2048') {
@@ -396,6 +403,7 @@ async function closedLoop(
   concurrency: number,
   warmup: number,
   seconds = 0,
+  onCountStart: () => void = () => undefined,
 ): Promise<{ rate: number; messages: number; seconds: number }> {
   let running = true;
   const workers = Array.from({ length: concurrency }, async () => {
@@ -404,6 +412,7 @@ async function closedLoop(
   await sleep(warmup * 1000);
   const count0 = watch.receipted;
   const t0 = performance.now();
+  onCountStart();
   await sleep(seconds * 1000);
   const messages = watch.receipted - count0;
   const elapsed = (performance.now() - t0) / 1000;
@@ -436,6 +445,39 @@ class MemorySampler {
   stop(): { sender: number; receiver: number } {
     clearInterval(this.timer);
     return this.peak;
+  }
+}
+
+/** CPU time (user + system, every thread) of this process (the sender) and of the receiver process, in ms. */
+class CpuMeter {
+  private begin = { sender: 0, receiver: 0 };
+
+  constructor(private readonly receiverPid: number) {}
+
+  start(): void {
+    this.begin = this.now();
+  }
+
+  stop(): { sender: number; receiver: number } {
+    const end = this.now();
+    return { sender: end.sender - this.begin.sender, receiver: end.receiver - this.begin.receiver };
+  }
+
+  private now(): { sender: number; receiver: number } {
+    const { user, system } = process.cpuUsage();
+    return { sender: (user + system) / 1000, receiver: processCpuMs(this.receiverPid) };
+  }
+}
+
+/** utime + stime of a process from /proc (clock ticks of 10 ms on Linux), in ms; 0 when unreadable. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
   }
 }
 

@@ -226,7 +226,7 @@ export class ExchangeNode {
       );
     }
     const sealed = Buffer.from(await partner.out.security.seal(encoded, partner.keys));
-    await this.options.store.enqueueOutbound({ messageId, partnerId, utilityBlock, bytes: sealed });
+    await this.options.store.enqueueOutbound({ messageId, partnerId, utilityBlock, bytes: sealed }, { idMinted: true });
     this.metrics.queued(partnerId);
     this.wake(partnerId);
     return messageId;

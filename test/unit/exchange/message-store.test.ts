@@ -53,6 +53,15 @@ describe('MessageStore', () => {
     });
   });
 
+  it('enqueueOutbound with idMinted queues the message without the id check', async () => {
+    const entry = await store.enqueueOutbound(outbound('fresh'), { idMinted: true });
+    assert.equal((await store.status('fresh'))?.state, 'queued');
+    assert.deepEqual(
+      (await store.outbox('CustomsB')).map((e) => e.seq),
+      [entry.seq],
+    );
+  });
+
   describe('markReceipted, markAttemptFailed, deadLetter, replayDeadLetter', () => {
     it('moves a message through retries to a dead letter and back into the outbox', async () => {
       const entry = await store.enqueueOutbound(outbound('m1'));
@@ -104,6 +113,20 @@ describe('MessageStore', () => {
       assert.equal(duplicate.receipt.toString(), 'receipt in1');
       assert.equal((await store.inbox()).length, 1);
       assert.equal((await store.archived('in', 'in1', 'CustomsB'))?.toString(), 'raw in1');
+    });
+
+    it('accepts many messages arriving together, and still finds each as a duplicate afterwards', async () => {
+      // Their dedupe lookups are made together (ReadBatcher): every one must get its own answer.
+      const ids = Array.from({ length: 50 }, (_, i) => `many-${i}`);
+      await Promise.all(ids.map((id) => store.acceptInbound(inbound(id))));
+      assert.equal((await store.inbox(100)).length, 50);
+      const again = await Promise.allSettled(ids.map((id) => store.acceptInbound(inbound(id))));
+      for (const [i, result] of again.entries()) {
+        assert.equal(result.status, 'rejected');
+        const reason = result.reason as unknown;
+        assert.ok(reason instanceof DuplicateMessageError);
+        assert.equal(reason.receipt.toString(), `receipt many-${i}`);
+      }
     });
 
     it('refuses the same message id with other bytes as a replay, delivering nothing', async () => {
