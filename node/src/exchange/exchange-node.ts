@@ -245,6 +245,11 @@ export class ExchangeNode {
     // Messages finished since the current outbox read began: that read may still return them
     // (its snapshot can predate their removal), and they must not be sent a second time.
     let finished = new Set<number>();
+    // Every queued message up to this sequence number is in flight or finished: reads start
+    // after it, instead of reading (and decoding) the whole window again on every submit.
+    let cursor = 0;
+    // A failed attempt leaves its message queued for a retry: the next read goes back to it.
+    let rewindTo = Infinity;
     let failure: { error: unknown } | undefined;
     let nextSlot = Date.now();
     try {
@@ -258,24 +263,33 @@ export class ExchangeNode {
         this.signalled.delete(partnerId);
         const seen = new Set<number>();
         finished = seen;
-        const queue = await this.options.store.outbox(partnerId, window);
+        const from = Math.min(cursor, rewindTo);
+        rewindTo = Infinity;
+        // From the cursor, everything read is yet to be sent; after a rewind, what is in flight is read too.
+        const limit = from === cursor ? window - inFlight.size : window;
+        const queue = await this.options.store.outbox(partnerId, limit, from);
         const now = Date.now();
         let wakeAt = now + idleMs;
+        let passed = from;
         // Messages leave in queue order; a head waiting for its retry holds back the ones behind it.
         for (const entry of queue) {
-          if (inFlight.has(entry.seq) || seen.has(entry.seq)) continue;
+          if (inFlight.has(entry.seq) || seen.has(entry.seq)) {
+            passed = entry.seq;
+            continue;
+          }
           if (entry.nextAttemptAt > now) {
             wakeAt = Math.min(wakeAt, entry.nextAttemptAt);
             break;
           }
           if (inFlight.size >= window) break;
+          passed = entry.seq;
           const slot = Math.max(nextSlot, Date.now());
           nextSlot = slot + minInterval;
           const send = (async () => {
             // Within a millisecond of its slot is on time: timers are no finer.
             const wait = slot - Date.now();
             if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
-            await this.sendOne(partner, entry);
+            if (!(await this.sendOne(partner, entry))) rewindTo = Math.min(rewindTo, entry.seq - 1);
           })()
             .catch((error: unknown) => {
               failure ??= { error };
@@ -287,6 +301,7 @@ export class ExchangeNode {
             });
           inFlight.set(entry.seq, send);
         }
+        cursor = passed;
         // Until a submit, a receipt with room in the window, or the head's next attempt.
         await this.sleep(partnerId, wakeAt - now);
       }
@@ -296,7 +311,8 @@ export class ExchangeNode {
     if (failure) throw failure.error;
   }
 
-  private async sendOne(partner: PartnerEdges, entry: OutboxEntry): Promise<void> {
+  /** Resolves true when the message left the outbox (receipted, or a dead letter), false when it waits for a retry. */
+  private async sendOne(partner: PartnerEdges, entry: OutboxEntry): Promise<boolean> {
     const started = Date.now();
     const partnerId = partner.agreement.partnerId;
     try {
@@ -322,6 +338,7 @@ export class ExchangeNode {
         bytes: entry.bytes,
         at: Date.now(),
       });
+      return true;
     } catch (error) {
       const err = asError(error);
       const code = err instanceof GncError ? err.code : 'GNC_EXCHANGE_SEND_FAILED';
@@ -338,13 +355,14 @@ export class ExchangeNode {
       const attempts = entry.attempts + 1;
       if (!transient || attempts >= partner.agreement.retry.maxAttempts) {
         await this.options.store.deadLetter(entry, { code, message: err.message });
-        return;
+        return true;
       }
       const { initialDelayMs, maxDelayMs } = partner.agreement.retry;
       const backoff = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempts - 1));
       // Full jitter: spread retries so partners coming back are not hit by every sender at once.
       const delay = Math.floor(backoff / 2 + Math.random() * (backoff / 2));
       await this.options.store.markAttemptFailed(entry, { code, message: err.message }, Date.now() + delay);
+      return false;
     }
   }
 

@@ -189,12 +189,14 @@ export class MessageStore {
     },
     { idMinted = false }: { idMinted?: boolean } = {},
   ): Promise<OutboxEntry> {
-    const seq = this.nextSeq();
     if (!idMinted && (await this.status(entry.messageId))) {
       throw new GncError('GNC_EXCHANGE_DUPLICATE', `message id ${entry.messageId} is already in use`, {
         httpStatus: 409,
       });
     }
+    // Taken right before the write is queued, so outbox entries become durable in sequence
+    // order: a sender reading on from the last entry it took never misses an earlier one.
+    const seq = this.nextSeq();
     const now = Date.now();
     const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now, createdAt: now };
     const { bytes, ...header } = outbox;
@@ -215,11 +217,11 @@ export class MessageStore {
     return outbox;
   }
 
-  /** The oldest queued messages for a partner, in the order they were queued. */
-  async outbox(partnerId: string, limit = 100): Promise<OutboxEntry[]> {
+  /** The oldest queued messages for a partner (those queued after sequence number `after`), in queue order. */
+  async outbox(partnerId: string, limit = 100, after = 0): Promise<OutboxEntry[]> {
     const out: OutboxEntry[] = [];
     const prefix = `o!${partnerId}!`;
-    for await (const value of this.db.values({ gt: prefix, lt: `${prefix}~`, limit })) {
+    for await (const value of this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit })) {
       const { header, bytes } = decodeEntry<Omit<OutboxEntry, 'bytes'>>(value);
       out.push({ ...header, bytes });
     }
@@ -305,6 +307,8 @@ export class MessageStore {
     for await (const [key, value] of this.db.iterator({ gt: 'x!', lt: 'x!~' })) {
       const { header, bytes } = decodeEntry<DeadLetter & { utilityBlock: string }>(value);
       if (header.messageId !== messageId) continue;
+      const status = await this.status(messageId);
+      // As in enqueueOutbound: the sequence number is taken right before the write is queued.
       const seq = this.nextSeq();
       const entry: OutboxEntry = {
         seq,
@@ -316,7 +320,6 @@ export class MessageStore {
         nextAttemptAt: Date.now(),
       };
       const { bytes: _bytes, ...entryHeader } = entry;
-      const status = await this.status(messageId);
       await this.committer.write([
         { type: 'del', key },
         { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(entryHeader, bytes) },
