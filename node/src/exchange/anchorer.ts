@@ -81,15 +81,19 @@ export class Anchorer {
         await this.options.store.addPendingDigests(items);
         const pending = await this.options.store.pendingDigests();
         const byPartner = new Map<string, typeof pending>();
-        for (const item of pending) byPartner.set(item.partnerId, [...(byPartner.get(item.partnerId) ?? []), item]);
+        for (const item of pending) {
+          const items = byPartner.get(item.partnerId);
+          if (items) items.push(item);
+          else byPartner.set(item.partnerId, [item]);
+        }
         for (const [partnerId, items] of byPartner) {
           const batch: AnchorBatchRecord = {
             batchId: `batch-${randomUUID()}`,
             partnerId,
             merkleRoot: merkleRoot(items.map((i) => Buffer.from(i.digest, 'hex'))).toString('hex'),
             leaves: items.map((i) => ({ direction: i.direction, messageId: i.messageId, digest: i.digest })),
-            firstMessageAt: Math.min(...items.map((i) => i.at)),
-            lastMessageAt: Math.max(...items.map((i) => i.at)),
+            firstMessageAt: items.reduce((first, i) => Math.min(first, i.at), Infinity),
+            lastMessageAt: items.reduce((last, i) => Math.max(last, i.at), -Infinity),
           };
           await this.options.store.saveAnchorBatch(
             batch,
