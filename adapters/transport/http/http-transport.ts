@@ -391,7 +391,10 @@ class HttpTransport implements Transport {
         finish(answerError(status, contentType, body, partnerId));
       });
       stream.on('error', (error: Error) => finish(error));
-      stream.on('close', () => finish(connectionLost()));
+      // Every stream closes, mostly after its answer: the error (and its stack trace) is only built when it is one.
+      stream.on('close', () => {
+        if (!settled) finish(connectionLost());
+      });
       stream.end(bytes);
     });
   }
