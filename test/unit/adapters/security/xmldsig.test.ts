@@ -43,8 +43,12 @@ for (const kind of ['rsa', 'ec'] as const) {
       sample = readFileSync(SAMPLE);
     });
 
-    it('is registered as "xmldsig"', () => {
-      assert.equal(securitySchemes.xmldsig, xmldsigScheme);
+    it('is registered as "xmldsig" (loaded on first use), and seals and opens a declaration', async () => {
+      const registered = await schemeWorld(securitySchemes.xmldsig!, {}, kind);
+      assert.equal(registered.sender.name, 'xmldsig');
+      const sealed = await registered.sender.seal(sample, registered.receiverAsPartner);
+      const own = await registered.receiver.open(sealed, registered.senderAsPartner);
+      assert.deepEqual(Buffer.from(own.payload), sample);
     });
 
     it('signs a WCO declaration in place and gives back its exact bytes', async () => {
