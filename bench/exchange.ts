@@ -365,6 +365,9 @@ function paddedBody(format: string, size: number): Omit<gnc.v1.IEnvelope, 'heade
   return make(remarks);
 }
 
+/** How long a message may wait for its receipt before the bench gives up (retries included). */
+const RECEIPT_TIMEOUT_MS = 60_000;
+
 /** Records when each message was receipted, by wrapping the sender's store. */
 class ReceiptWatch {
   receipted = 0;
@@ -385,14 +388,32 @@ class ReceiptWatch {
     };
   }
 
-  /** Resolves with the time (performance.now) the message was receipted. */
-  when(messageId: string): Promise<number> {
+  /**
+   * Resolves with the time (performance.now) the message was receipted; rejects when no receipt
+   * came within `timeoutMs`, so a receiver that stopped answering ends the bench with an error
+   * instead of holding it (and the machine) forever.
+   */
+  when(messageId: string, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<number> {
     const at = this.done.get(messageId);
     if (at !== undefined) {
       this.done.delete(messageId);
       return Promise.resolve(at);
     }
-    return new Promise((resolve) => this.waiting.set(messageId, resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(messageId);
+        reject(
+          new Error(
+            `no receipt for message ${messageId} within ${timeoutMs / 1000} s: the receiver stopped answering ` +
+              `(see its output above, or the sender's dead letters)`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiting.set(messageId, (receiptedAt) => {
+        clearTimeout(timer);
+        resolve(receiptedAt);
+      });
+    });
   }
 }
 
@@ -411,10 +432,22 @@ async function closedLoop(
   onCountStart: () => void = () => undefined,
 ): Promise<{ rate: number; messages: number; seconds: number }> {
   let running = true;
+  let failure: Error | undefined;
   const workers = Array.from({ length: concurrency }, async () => {
-    while (running) await watch.when(await submit());
+    try {
+      while (running) await watch.when(await submit());
+    } catch (error) {
+      failure ??= error instanceof Error ? error : new Error(String(error));
+      running = false;
+    }
   });
+  const stopOnFailure = async (): Promise<void> => {
+    if (failure === undefined) return;
+    await Promise.all(workers);
+    throw failure;
+  };
   await sleep(warmup * 1000);
+  await stopOnFailure();
   const count0 = watch.receipted;
   const t0 = performance.now();
   onCountStart();
@@ -423,6 +456,7 @@ async function closedLoop(
   const elapsed = (performance.now() - t0) / 1000;
   running = false;
   await Promise.all(workers);
+  await stopOnFailure();
   return { rate: elapsed > 0 ? messages / elapsed : 0, messages, seconds: elapsed };
 }
 
