@@ -413,7 +413,7 @@ export class EmbeddedLedger {
     const hashedCommitted = new Map<string, Version | null>();
     hashedList.forEach(([id], i) => hashedCommitted.set(id, hashedVersions[i] ?? null));
 
-    const txIndexLookups = await Promise.all(batch.map((tx) => this.state.txLocation(tx.txId)));
+    const txIndexLookups = await this.state.txLocations(batch.map((tx) => tx.txId));
     const updated = new Map<string, Version | null>();
     const hashedUpdated = new Map<string, Version | null>();
     const seen = new Set<string>();
