@@ -37,7 +37,13 @@ import {
   type CollectionDefinition,
 } from './channel-config';
 import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
-import { buildProposal, buildTransactionEnvelope, endorse, type BuiltProposal } from './transaction-builder';
+import {
+  buildProposal,
+  buildTransactionEnvelope,
+  endorse,
+  timestampFields,
+  type BuiltProposal,
+} from './transaction-builder';
 import { decodePrivateWrites, decodeTxEffects, type TxEffects } from './tx-effects';
 import {
   compareKeys,
@@ -98,6 +104,8 @@ export interface RecoveryReport {
 interface PendingTx {
   txId: string;
   envelopeBytes: Uint8Array;
+  /** What the envelope's read/write set and event say, as built with it (not decoded back). */
+  effects: TxEffects;
   reads: Map<string, Version | null>;
   rangeQueries: RecordedRangeQuery[];
   hashedReads: Array<{ collection: string; key: string; version: Version | null }>;
@@ -110,7 +118,7 @@ interface Simulation {
   built: BuiltProposal;
   simulator: TxSimulator;
   response: { status: number; message: string; payload: Buffer };
-  eventBytes: Uint8Array | undefined;
+  event: { bytes: Uint8Array; fields: NonNullable<TxEffects['event']> } | undefined;
 }
 
 export class EmbeddedLedger {
@@ -240,14 +248,21 @@ export class EmbeddedLedger {
         txId: built.txId,
       });
     }
-    let eventBytes: Uint8Array | undefined;
+    let event: Simulation['event'];
     if (stub.chaincodeEvent) {
       // As the peer does: the shim sets name and payload, the peer adds chaincode id and tx id.
       stub.chaincodeEvent.setChaincodeId(this.options.chaincodeName);
       stub.chaincodeEvent.setTxId(built.txId);
-      eventBytes = stub.chaincodeEvent.serializeBinary();
+      event = {
+        bytes: stub.chaincodeEvent.serializeBinary(),
+        fields: {
+          chaincodeName: this.options.chaincodeName,
+          eventName: stub.chaincodeEvent.getEventName(),
+          payload: Buffer.from(stub.chaincodeEvent.getPayload_asU8()),
+        },
+      };
     }
-    return { built, simulator, response, eventBytes };
+    return { built, simulator, response, event };
   }
 
   async evaluate(identity: SigningIdentity, request: TransactionRequest): Promise<Uint8Array> {
@@ -260,14 +275,14 @@ export class EmbeddedLedger {
     request: TransactionRequest,
     options: CallOptions = {},
   ): Promise<SubmittedTransaction> {
-    const { built, simulator, response, eventBytes } = await this.simulate(identity, request, false);
+    const { built, simulator, response, event } = await this.simulate(identity, request, false);
     const rwset = simulator.buildPublicRwSet();
     const endorsed = await endorse({
       proposal: built,
       chaincodeName: this.options.chaincodeName,
       chaincodeVersion: this.options.chaincodeVersion,
       results: rwset.bytes,
-      events: eventBytes,
+      events: event?.bytes,
       status: response.status,
       message: response.message,
       payload: response.payload,
@@ -282,6 +297,15 @@ export class EmbeddedLedger {
       {
         txId: built.txId,
         envelopeBytes,
+        effects: {
+          txId: built.txId,
+          headerType: common.HeaderType.ENDORSER_TRANSACTION,
+          timestamp: timestampFields(built.timestamp),
+          namespace: this.options.chaincodeName,
+          writes: rwset.writes,
+          hashedWrites: rwset.hashedWrites,
+          event: event?.fields,
+        },
         reads: simulator.reads,
         rangeQueries: simulator.rangeQueries,
         hashedReads,
@@ -456,7 +480,7 @@ export class EmbeddedLedger {
         allEffects.push(undefined);
         continue;
       }
-      const effects = decodeTxEffects(tx.envelopeBytes);
+      const effects = tx.effects;
       allEffects.push(effects);
       const version = { block: blockNumber, tx: i };
       for (const write of effects.writes) updated.set(write.key, write.value === null ? null : version);

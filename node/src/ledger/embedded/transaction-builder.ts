@@ -50,11 +50,17 @@ export function computeTxId(nonce: Uint8Array, creatorBytes: Uint8Array): string
 }
 
 export function toTimestamp(date: Date): Timestamp {
+  const { seconds, nanos } = timestampFields(date);
   const ts = new Timestamp();
-  const millis = date.getTime();
-  ts.setSeconds(Math.floor(millis / 1000));
-  ts.setNanos((millis % 1000) * 1_000_000);
+  ts.setSeconds(seconds);
+  ts.setNanos(nanos);
   return ts;
+}
+
+/** The seconds and nanos a protobuf Timestamp of `date` carries. */
+export function timestampFields(date: Date): { seconds: number; nanos: number } {
+  const millis = date.getTime();
+  return { seconds: Math.floor(millis / 1000), nanos: (millis % 1000) * 1_000_000 };
 }
 
 export function newSignatureHeader(
