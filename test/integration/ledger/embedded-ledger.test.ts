@@ -150,6 +150,33 @@ describe('EmbeddedLedger', function () {
     });
   });
 
+  describe('block cutting', () => {
+    // A wait far beyond the test timeout: these tests pass only if blocks are cut by the
+    // endorsing/queued rule, never by the timer.
+    const openWaitingLong = (name: string) =>
+      openTestLedger({
+        directory: path.join(tmp.dir, name),
+        node: orgs.node,
+        nodeOrganization: orgs.nodeOrganization,
+        organizations: orgs.organizations,
+        overrides: { maxBlockWaitMs: 600_000 },
+      });
+
+    it('puts at least half of a wave of concurrent submits into the first block', async function () {
+      this.timeout(20_000);
+      const ledger = await openWaitingLong('wave');
+      try {
+        const submitted = await Promise.all(Array.from({ length: 20 }, () => lodge(ledger)));
+        const perBlock = new Map<bigint, number>();
+        for (const tx of submitted) perBlock.set(tx.blockNumber, (perBlock.get(tx.blockNumber) ?? 0) + 1);
+        const first = [...perBlock.keys()].sort((a, b) => (a < b ? -1 : 1))[0] ?? 0n;
+        assert.ok((perBlock.get(first) ?? 0) >= 10, `blocks: ${JSON.stringify([...perBlock.values()])}`);
+      } finally {
+        await ledger.close();
+      }
+    });
+  });
+
   describe('recovery', () => {
     it('cuts off a torn last block and goes on from the block before it', async () => {
       const directory = path.join(tmp.dir, 'torn');
