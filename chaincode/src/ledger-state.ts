@@ -1,6 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import { invalidArgument, notFound } from './contract-error';
-import { canonicalBytes } from './serializer';
+import { canonicalJson } from './serializer';
 
 /**
  * The state key scheme. Every record lives under a composite key `<kind>` + [id]; secondary
@@ -60,8 +60,14 @@ export async function readRecord<T>(
   return factory(json);
 }
 
-export async function writeRecord(ctx: Context, kind: RecordKind, id: string, record: unknown): Promise<void> {
-  await ctx.stub.putState(recordKey(ctx, kind, id), canonicalBytes(record));
+/**
+ * Stores a record; resolves to the canonical JSON stored, which is also what the transaction
+ * emits and returns (emitJson), so a record is serialized once, not once per use.
+ */
+export async function writeRecord(ctx: Context, kind: RecordKind, id: string, record: unknown): Promise<string> {
+  const json = canonicalJson(record);
+  await ctx.stub.putState(recordKey(ctx, kind, id), Buffer.from(json, 'utf8'));
+  return json;
 }
 
 export async function putIndex(ctx: Context, index: string, attributes: string[]): Promise<void> {
@@ -159,7 +165,10 @@ export function txTime(ctx: Context): string {
   return timestampToIso(ctx.stub.getTxTimestamp());
 }
 
-/** Emits the transaction's one chaincode event (Fabric keeps only the last one per transaction). */
-export function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, canonicalBytes(payload));
+/**
+ * Emits the transaction's one chaincode event (Fabric keeps only the last one per transaction);
+ * the payload is canonical JSON, as writeRecord returns it.
+ */
+export function emitJson(ctx: Context, name: string, json: string): void {
+  ctx.stub.setEvent(name, Buffer.from(json, 'utf8'));
 }

@@ -25,7 +25,7 @@ function encodeFast(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -52,10 +52,34 @@ function encodeFast(value: unknown): string {
   for (const key of Object.keys(record).sort()) {
     const item = record[key];
     if (item === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + encodeFast(item);
+    out += (first ? '' : ',') + keyPrefix(key) + encodeFast(item);
     first = false;
   }
   return out + '}';
+}
+
+/** Printable ASCII other than '"' and '\\': the strings JSON.stringify returns quoted but unchanged. */
+const NEEDS_NO_ESCAPE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** JSON.stringify of a string, without calling into it for the usual plain identifiers and codes. */
+function quote(text: string): string {
+  return NEEDS_NO_ESCAPE.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/**
+ * '"key":' for an object key. Records reuse the same few dozen field names, so their encoded
+ * form is kept (a bounded memo: it changes the cost, never the output).
+ */
+const keyPrefixes = new Map<string, string>();
+const KEY_PREFIX_LIMIT = 4096;
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${quote(key)}:`;
+    if (keyPrefixes.size < KEY_PREFIX_LIMIT) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
 }
 
 /** canonicalJson as UTF-8 bytes (what putState, setEvent and the transaction result carry). */

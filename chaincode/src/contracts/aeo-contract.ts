@@ -1,7 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { authorize, READ_ROLES, requireOwner } from '../access';
 import { conflict } from '../contract-error';
-import { emit, readJson, readRecord, recordKey, txTime, writeRecord } from '../ledger-state';
+import { emitJson, readJson, readRecord, recordKey, txTime, writeRecord } from '../ledger-state';
 import { AeoCertificate, AeoInput, type AeoStatus } from '../models/aeo';
 import { canonicalJson, parseJsonArgument } from '../serializer';
 import { requireState } from '../transitions';
@@ -33,9 +33,9 @@ export class AeoContract extends Contract {
       issuedAt: now,
       statusChangedAt: now,
     });
-    await writeRecord(ctx, 'aeo', record.certificateNumber, record);
-    emit(ctx, 'AeoIssued', record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'aeo', record.certificateNumber, record);
+    emitJson(ctx, 'AeoIssued', json);
+    return json;
   }
 
   @Transaction()
@@ -96,9 +96,9 @@ export class AeoContract extends Contract {
     record.status = to;
     record.reason = reason;
     record.statusChangedAt = txTime(ctx);
-    await writeRecord(ctx, 'aeo', record.certificateNumber, record);
-    emit(ctx, eventName, record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'aeo', record.certificateNumber, record);
+    emitJson(ctx, eventName, json);
+    return json;
   }
 }
 

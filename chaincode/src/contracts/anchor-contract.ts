@@ -1,7 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { authorize, READ_ROLES } from '../access';
 import { conflict } from '../contract-error';
-import { emit, readJson, readRecord, recordKey, txTime, writeRecord } from '../ledger-state';
+import { emitJson, readJson, readRecord, recordKey, txTime, writeRecord } from '../ledger-state';
 import { AnchorInput, MessageAnchor } from '../models/anchor';
 import { canonicalJson, parseJsonArgument } from '../serializer';
 import { checkId } from '../validation';
@@ -40,9 +40,9 @@ export class AnchorContract extends Contract {
       anchoredAt: txTime(ctx),
       txId: ctx.stub.getTxID(),
     });
-    await writeRecord(ctx, 'anchor', record.batchId, record);
-    emit(ctx, 'BatchAnchored', record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'anchor', record.batchId, record);
+    emitJson(ctx, 'BatchAnchored', json);
+    return json;
   }
 
   @Transaction(false)

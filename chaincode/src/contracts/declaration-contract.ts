@@ -11,7 +11,7 @@ import {
 import { conflict, invalidArgument, notFound, preconditionFailed } from '../contract-error';
 import {
   deleteIndex,
-  emit,
+  emitJson,
   INDEX,
   indexedIds,
   putIndex,
@@ -100,9 +100,9 @@ export class DeclarationContract extends Contract {
       lastTxId: ctx.stub.getTxID(),
     });
     await this.writeConfidential(ctx, record, confidential);
-    await saveDeclaration(ctx, undefined, record);
-    emit(ctx, 'DeclarationLodged', record);
-    return canonicalJson(record);
+    const json = await saveDeclaration(ctx, undefined, record);
+    emitJson(ctx, 'DeclarationLodged', json);
+    return json;
   }
 
   /**
@@ -392,9 +392,9 @@ export class DeclarationContract extends Contract {
   private async commit(ctx: Context, before: Declaration, after: Declaration, eventName: string): Promise<string> {
     after.updatedAt = txTime(ctx);
     after.lastTxId = ctx.stub.getTxID();
-    await saveDeclaration(ctx, before, after);
-    emit(ctx, eventName, after);
-    return canonicalJson(after);
+    const json = await saveDeclaration(ctx, before, after);
+    emitJson(ctx, eventName, json);
+    return json;
   }
 }
 
@@ -405,13 +405,16 @@ export async function loadDeclaration(ctx: Context, declarationId: string): Prom
   return Declaration.from(json);
 }
 
-/** Writes the record and keeps the status and trader indexes in step with it. */
+/**
+ * Writes the record and keeps the status and trader indexes in step with it; resolves to the
+ * canonical JSON written.
+ */
 export async function saveDeclaration(
   ctx: Context,
   before: Declaration | undefined,
   after: Declaration,
-): Promise<void> {
-  await writeRecord(ctx, 'declaration', after.id, after);
+): Promise<string> {
+  const json = await writeRecord(ctx, 'declaration', after.id, after);
   if (before?.status !== after.status) {
     if (before) await deleteIndex(ctx, INDEX.declarationByStatus, [before.status, before.id]);
     await putIndex(ctx, INDEX.declarationByStatus, [after.status, after.id]);
@@ -424,6 +427,7 @@ export async function saveDeclaration(
   for (const trader of newTraders) {
     if (!oldTraders.includes(trader)) await putIndex(ctx, INDEX.declarationByTrader, [trader, after.id]);
   }
+  return json;
 }
 
 function outstandingOf(record: Declaration): bigint {

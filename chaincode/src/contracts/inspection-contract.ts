@@ -3,7 +3,7 @@ import { authorize, READ_ROLES } from '../access';
 import { compareDeclaredWithDetected } from '../comparison';
 import { conflict } from '../contract-error';
 import {
-  emit,
+  emitJson,
   INDEX,
   indexedIds,
   putIndex,
@@ -77,9 +77,9 @@ export class InspectionContract extends Contract {
       await putIndex(ctx, INDEX.inspectionByDeclaration, [input.declarationId, input.id]);
     }
 
-    await writeRecord(ctx, 'inspection', record.id, record);
-    emit(ctx, 'InspectionRecorded', record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'inspection', record.id, record);
+    emitJson(ctx, 'InspectionRecorded', json);
+    return json;
   }
 
   @Transaction(false)

@@ -1,7 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { authorize, READ_ROLES } from '../access';
 import { conflict } from '../contract-error';
-import { emit, readJson, readRecord, recordKey, txTime, writeRecord } from '../ledger-state';
+import { emitJson, readJson, readRecord, recordKey, txTime, writeRecord } from '../ledger-state';
 import { Declaration } from '../models/declaration';
 import {
   CustodyEvent,
@@ -49,9 +49,9 @@ export class SealContract extends Contract {
       affixedByMsp: caller.mspId,
       updatedAt: now,
     });
-    await writeRecord(ctx, 'seal', record.sealId, record);
-    emit(ctx, 'SealAffixed', record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'seal', record.sealId, record);
+    emitJson(ctx, 'SealAffixed', json);
+    return json;
   }
 
   /** Records a reading of the seal: INTACT, or BROKEN (which flags the linked declaration). */
@@ -81,9 +81,9 @@ export class SealContract extends Contract {
         }
       }
     }
-    await writeRecord(ctx, 'seal', record.sealId, record);
-    emit(ctx, 'SealChecked', record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'seal', record.sealId, record);
+    emitJson(ctx, 'SealChecked', json);
+    return json;
   }
 
   @Transaction()
@@ -97,9 +97,9 @@ export class SealContract extends Contract {
     record.status = 'REMOVED';
     record.custody = [...record.custody, custodyEvent(ctx, 'REMOVED', seen, caller.mspId, now)];
     record.updatedAt = now;
-    await writeRecord(ctx, 'seal', record.sealId, record);
-    emit(ctx, 'SealRemoved', record);
-    return canonicalJson(record);
+    const json = await writeRecord(ctx, 'seal', record.sealId, record);
+    emitJson(ctx, 'SealRemoved', json);
+    return json;
   }
 
   @Transaction(false)

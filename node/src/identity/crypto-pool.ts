@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CryptoControl, CryptoJob, CryptoResult } from './crypto-worker';
+import {
+  packJobs,
+  unpackResults,
+  type CryptoControl,
+  type CryptoJob,
+  type CryptoResult,
+  type PackedResults,
+} from './crypto-batch';
 
 /**
  * ECDSA on a second thread. A busy node signs three times and verifies once per transaction;
@@ -17,15 +24,16 @@ class CryptoPool {
   private nextId = 1;
   private nextKeyId = 1;
   private readonly pending = new Map<number, { resolve: (r: CryptoResult) => void; reject: (e: Error) => void }>();
-  private queue: Array<CryptoJob | CryptoControl> = [];
+  private queue: CryptoJob[] = [];
+  private keyQueue: CryptoControl[] = [];
   private scheduled = false;
   private readonly keyIds = new Map<string, number>();
 
   private ensureWorker(): Worker {
     if (!this.worker) {
       const worker = new Worker(path.join(__dirname, 'crypto-worker.js'));
-      worker.on('message', (results: CryptoResult[]) => {
-        for (const result of results) {
+      worker.on('message', (answer: PackedResults) => {
+        for (const result of unpackResults(answer)) {
           const waiter = this.pending.get(result.id);
           this.pending.delete(result.id);
           waiter?.resolve(result);
@@ -55,7 +63,7 @@ class CryptoPool {
     if (keyId === undefined) {
       keyId = this.nextKeyId++;
       this.keyIds.set(pem, keyId);
-      this.enqueue({ kind: 'key', keyId, pem, type });
+      this.keyQueue.push({ kind: 'key', keyId, pem, type });
     }
     return keyId;
   }
@@ -71,22 +79,24 @@ class CryptoPool {
     });
   }
 
-  private enqueue(item: CryptoJob | CryptoControl): void {
-    this.queue.push(item);
+  private enqueue(job: CryptoJob): void {
+    this.queue.push(job);
     if (!this.scheduled) {
       this.scheduled = true;
       // Everything asked for in this turn of the event loop travels in one message.
       setImmediate(() => {
         this.scheduled = false;
-        const batch = this.queue;
+        const jobs = this.queue;
+        const keys = this.keyQueue;
         this.queue = [];
+        this.keyQueue = [];
         try {
-          this.ensureWorker().postMessage(batch);
+          const { packed, transfer } = packJobs(keys, jobs);
+          this.ensureWorker().postMessage(packed, transfer);
         } catch (error) {
-          for (const item of batch) {
-            if (item.kind === 'key') continue;
-            const waiter = this.pending.get(item.id);
-            this.pending.delete(item.id);
+          for (const job of jobs) {
+            const waiter = this.pending.get(job.id);
+            this.pending.delete(job.id);
             waiter?.reject(error instanceof Error ? error : new Error(String(error)));
           }
         }

@@ -5,30 +5,17 @@
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { packResults, unpackJobs, type CryptoResult, type PackedJobs } from './crypto-batch';
 import { p1363ToLowSDer } from './der';
-
-export type CryptoJob =
-  | { kind: 'sign'; id: number; keyId: number; message: Uint8Array }
-  | { kind: 'verify'; id: number; keyId: number; message: Uint8Array; signature: Uint8Array };
-
-export type CryptoControl = { kind: 'key'; keyId: number; pem: string; type: 'private' | 'public' };
-
-export interface CryptoResult {
-  id: number;
-  signature?: Uint8Array;
-  ok?: boolean;
-  error?: string;
-}
 
 const keys = new Map<number, KeyObject>();
 
-parentPort?.on('message', (batch: Array<CryptoJob | CryptoControl>) => {
+parentPort?.on('message', (batch: PackedJobs) => {
+  for (const item of batch.keys) {
+    keys.set(item.keyId, item.type === 'private' ? createPrivateKey(item.pem) : createPublicKey(item.pem));
+  }
   const results: CryptoResult[] = [];
-  for (const item of batch) {
-    if (item.kind === 'key') {
-      keys.set(item.keyId, item.type === 'private' ? createPrivateKey(item.pem) : createPublicKey(item.pem));
-      continue;
-    }
+  for (const item of unpackJobs(batch)) {
     const key = keys.get(item.keyId);
     if (!key) {
       results.push({ id: item.id, error: `unknown key ${item.keyId}` });
@@ -47,5 +34,6 @@ parentPort?.on('message', (batch: Array<CryptoJob | CryptoControl>) => {
       results.push({ id: item.id, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  parentPort?.postMessage(results);
+  const { packed, transfer } = packResults(results);
+  parentPort?.postMessage(packed, transfer);
 });

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { cp, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { common, peer } from '@hyperledger/fabric-protos';
+import { ClassicLevel } from 'classic-level';
 import { verifyBlockfile } from '../../../node/src/audit';
 import { blockHeaderBytes } from '../../../node/src/fabric/block-hash';
 import { verifySignature } from '../../../node/src/identity';
@@ -37,6 +38,18 @@ describe('EmbeddedLedger', function () {
   };
 
   const blockDir = (directory: string) => path.join(directory, 'chains', 'chains', 'gnc');
+
+  /** Every entry of a closed ledger's LevelDB, keys and values as hex. */
+  const levelEntries = async (location: string) => {
+    const db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const entries = new Map<string, string>();
+    try {
+      for await (const [key, value] of db.iterator()) entries.set(key.toString('hex'), value.toString('hex'));
+    } finally {
+      await db.close();
+    }
+    return entries;
+  };
 
   describe('blocks', () => {
     it('writes a genesis config block and signed Fabric blocks whose endorsements verify with the node certificate', async () => {
@@ -137,6 +150,33 @@ describe('EmbeddedLedger', function () {
     });
   });
 
+  describe('block cutting', () => {
+    // A wait far beyond the test timeout: these tests pass only if blocks are cut by the
+    // endorsing/queued rule, never by the timer.
+    const openWaitingLong = (name: string) =>
+      openTestLedger({
+        directory: path.join(tmp.dir, name),
+        node: orgs.node,
+        nodeOrganization: orgs.nodeOrganization,
+        organizations: orgs.organizations,
+        overrides: { maxBlockWaitMs: 600_000 },
+      });
+
+    it('puts at least half of a wave of concurrent submits into the first block', async function () {
+      this.timeout(20_000);
+      const ledger = await openWaitingLong('wave');
+      try {
+        const submitted = await Promise.all(Array.from({ length: 20 }, () => lodge(ledger)));
+        const perBlock = new Map<bigint, number>();
+        for (const tx of submitted) perBlock.set(tx.blockNumber, (perBlock.get(tx.blockNumber) ?? 0) + 1);
+        const first = [...perBlock.keys()].sort((a, b) => (a < b ? -1 : 1))[0] ?? 0n;
+        assert.ok((perBlock.get(first) ?? 0) >= 10, `blocks: ${JSON.stringify([...perBlock.values()])}`);
+      } finally {
+        await ledger.close();
+      }
+    });
+  });
+
   describe('recovery', () => {
     it('cuts off a torn last block and goes on from the block before it', async () => {
       const directory = path.join(tmp.dir, 'torn');
@@ -203,6 +243,44 @@ describe('EmbeddedLedger', function () {
       } finally {
         await ledger.close();
       }
+    });
+
+    it('rebuilds from the blockfile the same state, hashes, history and indexes that committing wrote', async () => {
+      const directory = path.join(tmp.dir, 'rebuild');
+      const ledger = await openAt(directory);
+      const singleWindow = ledger.client(await orgs.user('customsA', 'single-window'));
+      const officer = ledger.client(await orgs.user('customsA', 'officer'));
+      const confidential = {
+        collection: 'AgreementAB',
+        fields: { invoiceAmount: { value: '1200.50', salt: 'ab'.repeat(16) } },
+      };
+      const id = uniqueId('DEC');
+      try {
+        await Promise.all([
+          lodge(ledger, id),
+          lodge(ledger),
+          singleWindow.submit({
+            contract: 'Declaration',
+            name: 'Lodge',
+            args: [JSON.stringify(sampleDeclaration(uniqueId('DEC')))],
+            transient: { confidential: Buffer.from(JSON.stringify(confidential)) },
+          }),
+        ]);
+        await officer.submit({ contract: 'Declaration', name: 'AssignLane', args: [id, 'GREEN'] });
+      } finally {
+        await ledger.close();
+      }
+      const committed = await levelEntries(path.join(directory, 'state'));
+      // Forget the state: reopening replays every block from the blockfile.
+      await rm(path.join(directory, 'state'), { recursive: true });
+      await (await openAt(directory)).close();
+      const replayed = await levelEntries(path.join(directory, 'state'));
+
+      // Private values never enter a block, so only they are not rebuilt; their hashes are.
+      const publicPart = (entries: Map<string, string>) =>
+        new Map([...entries].filter(([key]) => !key.startsWith(Buffer.from('p').toString('hex'))));
+      assert.ok([...committed.keys()].some((key) => key.startsWith(Buffer.from('hAgreementAB').toString('hex'))));
+      assert.deepEqual(publicPart(replayed), publicPart(committed));
     });
 
     it('refuses to open a blockfile whose blocks are damaged before its end', async () => {

@@ -33,5 +33,23 @@ describe('chaincode serializer', function () {
     it('escapes strings as JSON does', function () {
       assert.equal(canonicalJson({ 'k\u0000': 'a"b\n' }), '{"k\\u0000":"a\\"b\\n"}');
     });
+
+    it('quotes every kind of string exactly as JSON.stringify does, in keys and in values', function () {
+      const samples = [
+        '',
+        'plain-ASCII 123',
+        'back\\slash',
+        'tab\t',
+        '\u007f',
+        'é ü 中文',
+        '😀',
+        '\ud800 lone',
+        'a\u2028b',
+      ];
+      for (const text of samples) {
+        assert.equal(canonicalJson(text), JSON.stringify(text));
+        assert.equal(canonicalJson({ [text]: text }), `{${JSON.stringify(text)}:${JSON.stringify(text)}}`);
+      }
+    });
   });
 });

@@ -4,6 +4,7 @@ import {
   createCertificateAuthority,
   createSigningIdentity,
   verifySignature,
+  verifySignatureAsync,
   type CertificateAuthority,
   type IssuedCertificate,
   type SigningIdentity,
@@ -76,6 +77,30 @@ describe('Signer', () => {
         assert.ok(sig, 'signature must be strict DER');
         assert.ok(sig.s <= P256_HALF_N, `signature ${i} has high S`);
       }
+    });
+  });
+
+  describe('signAsync and verifySignatureAsync (crypto worker)', () => {
+    it('signs a batch of messages on the worker with low-S signatures each message verifies with', async () => {
+      // Views into one buffer, as pooled Buffers are: each must be signed as just its own bytes.
+      const pool = Buffer.from(Array.from({ length: 50 }, (_, i) => `message ${String(i).padStart(3, '0')}`).join(''));
+      const messages = Array.from({ length: 50 }, (_, i) => pool.subarray(i * 11, i * 11 + 11));
+      const signatures = await Promise.all(messages.map((m) => signer.signAsync(m)));
+      const key = new X509Certificate(issued.certificatePem).publicKey;
+      const checks = await Promise.all(
+        messages.map((m, i) => verifySignatureAsync(issued.certificatePem, m, signatures[i] ?? new Uint8Array())),
+      );
+      assert.deepEqual(
+        checks,
+        messages.map(() => true),
+      );
+      messages.forEach((m, i) => {
+        const sig = signatures[i] ?? new Uint8Array();
+        assert.equal(cryptoVerify('sha256', m, { key, dsaEncoding: 'der' }, sig), true);
+        assert.ok((parseEcdsaSignature(sig)?.s ?? P256_HALF_N + 1n) <= P256_HALF_N);
+      });
+      const swapped = await verifySignatureAsync(issued.certificatePem, messages[0] ?? pool, signatures[1] ?? pool);
+      assert.equal(swapped, false);
     });
   });
 

@@ -37,7 +37,13 @@ import {
   type CollectionDefinition,
 } from './channel-config';
 import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
-import { buildProposal, buildTransactionEnvelope, endorse, type BuiltProposal } from './transaction-builder';
+import {
+  buildProposal,
+  buildTransactionEnvelope,
+  endorse,
+  timestampFields,
+  type BuiltProposal,
+} from './transaction-builder';
 import { decodePrivateWrites, decodeTxEffects, type TxEffects } from './tx-effects';
 import {
   compareKeys,
@@ -66,6 +72,9 @@ const MVCC_READ_CONFLICT = peer.TxValidationCode.MVCC_READ_CONFLICT;
 const PHANTOM_READ_CONFLICT = peer.TxValidationCode.PHANTOM_READ_CONFLICT;
 const DUPLICATE_TXID = peer.TxValidationCode.DUPLICATE_TXID;
 
+const DEFAULT_MAX_BLOCK_TRANSACTIONS = 500;
+const DEFAULT_MAX_BLOCK_WAIT_MS = 10;
+
 /** A contract class as fabric-contract-api expects it. */
 export type ContractClass = new () => object;
 
@@ -85,6 +94,11 @@ export interface EmbeddedLedgerOptions {
   collections: readonly CollectionDefinition[];
   /** Upper bound of transactions in one block. */
   maxBlockTransactions?: number;
+  /**
+   * Upper bound, in milliseconds, of how long a queued transaction waits for the ones still
+   * being endorsed to join its block (see blockFilled).
+   */
+  maxBlockWaitMs?: number;
   maxBlockfileBytes?: number;
   /** Told what open() repaired (replayed blocks, a torn block cut off). */
   onRecovery?: (report: RecoveryReport) => void;
@@ -98,6 +112,8 @@ export interface RecoveryReport {
 interface PendingTx {
   txId: string;
   envelopeBytes: Uint8Array;
+  /** What the envelope's read/write set and event say, as built with it (not decoded back). */
+  effects: TxEffects;
   reads: Map<string, Version | null>;
   rangeQueries: RecordedRangeQuery[];
   hashedReads: Array<{ collection: string; key: string; version: Version | null }>;
@@ -110,7 +126,7 @@ interface Simulation {
   built: BuiltProposal;
   simulator: TxSimulator;
   response: { status: number; message: string; payload: Buffer };
-  eventBytes: Uint8Array | undefined;
+  event: { bytes: Uint8Array; fields: NonNullable<TxEffects['event']> } | undefined;
 }
 
 export class EmbeddedLedger {
@@ -124,6 +140,10 @@ export class EmbeddedLedger {
   private lastLocation: BlockLocation | undefined;
   private readonly recentBlocks = new Map<number, common.Block>();
   private commitWaiters: Array<() => void> = [];
+  /** Submits between their start and their arrival in the queue (simulating, signing). */
+  private endorsing = 0;
+  /** Set while the commit loop waits for a block to fill; cuts it now. */
+  private cutBlock: (() => void) | undefined;
   private closed = false;
   private failure: Error | undefined;
 
@@ -180,6 +200,7 @@ export class EmbeddedLedger {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cutBlockIfFilled();
     await this.committing;
     for (const pending of this.queue.splice(0)) {
       pending.reject(new LedgerUnavailableError('ledger closed before the transaction was ordered'));
@@ -240,14 +261,21 @@ export class EmbeddedLedger {
         txId: built.txId,
       });
     }
-    let eventBytes: Uint8Array | undefined;
+    let event: Simulation['event'];
     if (stub.chaincodeEvent) {
       // As the peer does: the shim sets name and payload, the peer adds chaincode id and tx id.
       stub.chaincodeEvent.setChaincodeId(this.options.chaincodeName);
       stub.chaincodeEvent.setTxId(built.txId);
-      eventBytes = stub.chaincodeEvent.serializeBinary();
+      event = {
+        bytes: stub.chaincodeEvent.serializeBinary(),
+        fields: {
+          chaincodeName: this.options.chaincodeName,
+          eventName: stub.chaincodeEvent.getEventName(),
+          payload: Buffer.from(stub.chaincodeEvent.getPayload_asU8()),
+        },
+      };
     }
-    return { built, simulator, response, eventBytes };
+    return { built, simulator, response, event };
   }
 
   async evaluate(identity: SigningIdentity, request: TransactionRequest): Promise<Uint8Array> {
@@ -260,14 +288,37 @@ export class EmbeddedLedger {
     request: TransactionRequest,
     options: CallOptions = {},
   ): Promise<SubmittedTransaction> {
-    const { built, simulator, response, eventBytes } = await this.simulate(identity, request, false);
+    this.endorsing += 1;
+    let endorsed: { tx: Omit<PendingTx, 'resolve' | 'reject'>; result: Buffer };
+    try {
+      endorsed = await this.endorseForOrdering(identity, request);
+    } catch (error) {
+      this.endorsing -= 1;
+      this.cutBlockIfFilled();
+      throw error;
+    }
+    // In the same turn as the decrement: the block cutter sees this one either endorsing or queued.
+    this.endorsing -= 1;
+    const outcome = await this.order(endorsed.tx, options);
+    if (outcome.code !== VALID) {
+      throw new LedgerCommitError(validationCodeName(outcome.code), endorsed.tx.txId);
+    }
+    return { txId: endorsed.tx.txId, blockNumber: BigInt(outcome.blockNumber), result: endorsed.result };
+  }
+
+  /** Simulation, endorsement and the signed envelope: what a client sends to ordering. */
+  private async endorseForOrdering(
+    identity: SigningIdentity,
+    request: TransactionRequest,
+  ): Promise<{ tx: Omit<PendingTx, 'resolve' | 'reject'>; result: Buffer }> {
+    const { built, simulator, response, event } = await this.simulate(identity, request, false);
     const rwset = simulator.buildPublicRwSet();
     const endorsed = await endorse({
       proposal: built,
       chaincodeName: this.options.chaincodeName,
       chaincodeVersion: this.options.chaincodeVersion,
       results: rwset.bytes,
-      events: eventBytes,
+      events: event?.bytes,
       status: response.status,
       message: response.message,
       payload: response.payload,
@@ -278,21 +329,24 @@ export class EmbeddedLedger {
     for (const [collection, set] of simulator.collections) {
       for (const [key, version] of set.reads) hashedReads.push({ collection, key, version });
     }
-    const outcome = await this.order(
-      {
+    const tx = {
+      txId: built.txId,
+      envelopeBytes,
+      effects: {
         txId: built.txId,
-        envelopeBytes,
-        reads: simulator.reads,
-        rangeQueries: simulator.rangeQueries,
-        hashedReads,
-        privateRwSet: rwset.privateRwSet,
+        headerType: common.HeaderType.ENDORSER_TRANSACTION,
+        timestamp: timestampFields(built.timestamp),
+        namespace: this.options.chaincodeName,
+        writes: rwset.writes,
+        hashedWrites: rwset.hashedWrites,
+        event: event?.fields,
       },
-      options,
-    );
-    if (outcome.code !== VALID) {
-      throw new LedgerCommitError(validationCodeName(outcome.code), built.txId);
-    }
-    return { txId: built.txId, blockNumber: BigInt(outcome.blockNumber), result: response.payload };
+      reads: simulator.reads,
+      rangeQueries: simulator.rangeQueries,
+      hashedReads,
+      privateRwSet: rwset.privateRwSet,
+    };
+    return { tx, result: response.payload };
   }
 
   // ---- ordering and commit ------------------------------------------------------------------
@@ -329,7 +383,51 @@ export class EmbeddedLedger {
         reject: fail,
       });
       this.scheduleCommit();
+      this.cutBlockIfFilled();
     });
+  }
+
+  /**
+   * Block cutting. Callers acknowledged together by one block submit their next transactions
+   * together, and their endorsements reach the queue together (the crypto worker answers a whole
+   * turn's signatures in one message), so transactions arrive in waves. Cutting whatever is queued
+   * the moment the previous block is durable either makes blocks of one or two transactions, each
+   * paying a block's fsyncs, signature and LevelDB write, or one block of the whole wave, during
+   * whose commit every caller waits and the main thread idles. Like an orderer's batch timeout,
+   * but adaptive: the cutter waits while more transactions are being endorsed than are queued (at
+   * most maxBlockWaitMs, not at all when the block is full or nothing else is being endorsed), and
+   * the block is what was queued at that moment, so a wave is split in two blocks: the callers of
+   * the first endorse again while the second commits.
+   *
+   * Resolves to the number of queued transactions the block takes.
+   */
+  private blockFilled(): Promise<number> {
+    if (this.blockIsFilled()) return Promise.resolve(this.blockSize());
+    return new Promise((resolve) => {
+      const cut = () => {
+        clearTimeout(timer);
+        this.cutBlock = undefined;
+        resolve(this.blockSize());
+      };
+      const timer = setTimeout(cut, this.options.maxBlockWaitMs ?? DEFAULT_MAX_BLOCK_WAIT_MS);
+      this.cutBlock = cut;
+    });
+  }
+
+  private blockSize(): number {
+    return Math.min(this.queue.length, this.options.maxBlockTransactions ?? DEFAULT_MAX_BLOCK_TRANSACTIONS);
+  }
+
+  private blockIsFilled(): boolean {
+    return (
+      this.closed ||
+      this.queue.length >= (this.options.maxBlockTransactions ?? DEFAULT_MAX_BLOCK_TRANSACTIONS) ||
+      this.queue.length >= this.endorsing
+    );
+  }
+
+  private cutBlockIfFilled(): void {
+    if (this.cutBlock && this.blockIsFilled()) this.cutBlock();
   }
 
   private scheduleCommit(): void {
@@ -338,7 +436,8 @@ export class EmbeddedLedger {
       try {
         // Group commit: while one block is being made durable, the next one fills up.
         while (this.queue.length > 0 && !this.failure) {
-          const batch = this.queue.splice(0, this.options.maxBlockTransactions ?? 500);
+          const batch = this.queue.splice(0, await this.blockFilled());
+          if (batch.length === 0) continue;
           try {
             await this.commitBlock(batch);
           } catch (error) {
@@ -413,7 +512,7 @@ export class EmbeddedLedger {
     const hashedCommitted = new Map<string, Version | null>();
     hashedList.forEach(([id], i) => hashedCommitted.set(id, hashedVersions[i] ?? null));
 
-    const txIndexLookups = await Promise.all(batch.map((tx) => this.state.txLocation(tx.txId)));
+    const txIndexLookups = await this.state.txLocations(batch.map((tx) => tx.txId));
     const updated = new Map<string, Version | null>();
     const hashedUpdated = new Map<string, Version | null>();
     const seen = new Set<string>();
@@ -456,7 +555,7 @@ export class EmbeddedLedger {
         allEffects.push(undefined);
         continue;
       }
-      const effects = decodeTxEffects(tx.envelopeBytes);
+      const effects = tx.effects;
       allEffects.push(effects);
       const version = { block: blockNumber, tx: i };
       for (const write of effects.writes) updated.set(write.key, write.value === null ? null : version);

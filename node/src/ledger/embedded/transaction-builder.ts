@@ -36,12 +36,20 @@ export interface BuiltProposal {
   input: peer.ChaincodeInput;
 }
 
+// Every transaction names its creator and its endorser; the bytes are kept per identity object
+// when it cannot change (signing identities are frozen).
+const serializedIdentities = new WeakMap<object, Uint8Array>();
+
 /** SerializedIdentity bytes: the form in which an identity appears in headers and endorsements. */
 export function serializeIdentity(identity: Pick<SigningIdentity, 'mspId' | 'certificatePem'>): Uint8Array {
+  const known = serializedIdentities.get(identity);
+  if (known) return known;
   const serialized = new msp.SerializedIdentity();
   serialized.setMspid(identity.mspId);
   serialized.setIdBytes(Buffer.from(identity.certificatePem, 'utf8'));
-  return serialized.serializeBinary();
+  const bytes = serialized.serializeBinary();
+  if (Object.isFrozen(identity)) serializedIdentities.set(identity, bytes);
+  return bytes;
 }
 
 /** Fabric's transaction id: hex SHA-256 of nonce || creator (protoutil.ComputeTxID). */
@@ -50,11 +58,17 @@ export function computeTxId(nonce: Uint8Array, creatorBytes: Uint8Array): string
 }
 
 export function toTimestamp(date: Date): Timestamp {
+  const { seconds, nanos } = timestampFields(date);
   const ts = new Timestamp();
-  const millis = date.getTime();
-  ts.setSeconds(Math.floor(millis / 1000));
-  ts.setNanos((millis % 1000) * 1_000_000);
+  ts.setSeconds(seconds);
+  ts.setNanos(nanos);
   return ts;
+}
+
+/** The seconds and nanos a protobuf Timestamp of `date` carries. */
+export function timestampFields(date: Date): { seconds: number; nanos: number } {
+  const millis = date.getTime();
+  return { seconds: Math.floor(millis / 1000), nanos: (millis % 1000) * 1_000_000 };
 }
 
 export function newSignatureHeader(
@@ -103,17 +117,23 @@ export async function buildProposal(input: ProposalInput): Promise<BuiltProposal
   const invocation = new peer.ChaincodeInvocationSpec();
   invocation.setChaincodeSpec(spec);
 
+  const invocationBytes = invocation.serializeBinary();
   const payloadForBlock = new peer.ChaincodeProposalPayload();
-  payloadForBlock.setInput(invocation.serializeBinary());
+  payloadForBlock.setInput(invocationBytes);
   const proposalPayloadForBlockBytes = payloadForBlock.serializeBinary();
 
-  const payload = new peer.ChaincodeProposalPayload();
-  payload.setInput(invocation.serializeBinary());
-  // jspb maps serialise in insertion order; sort so identical inputs give identical bytes.
-  for (const key of Object.keys(input.transient ?? {}).sort()) {
-    payload.getTransientmapMap().set(key, input.transient?.[key] ?? new Uint8Array());
+  // Without a transient map the two payloads are the same message, hence the same bytes.
+  const transientKeys = Object.keys(input.transient ?? {});
+  let proposalPayloadBytes = proposalPayloadForBlockBytes;
+  if (transientKeys.length > 0) {
+    const payload = new peer.ChaincodeProposalPayload();
+    payload.setInput(invocationBytes);
+    // jspb maps serialise in insertion order; sort so identical inputs give identical bytes.
+    for (const key of transientKeys.sort()) {
+      payload.getTransientmapMap().set(key, input.transient?.[key] ?? new Uint8Array());
+    }
+    proposalPayloadBytes = payload.serializeBinary();
   }
-  const proposalPayloadBytes = payload.serializeBinary();
 
   const proposal = new peer.Proposal();
   proposal.setHeader(header.serializeBinary());

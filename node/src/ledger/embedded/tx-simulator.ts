@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { HistoryQueryIterator, StateQueryIterator } from 'fabric-shim/lib/iterators';
+import type { HashedWrite, PublicWrite } from './tx-effects';
 
 /**
  * The peer side of the chaincode shim for one transaction, backed by the embedded state.
@@ -50,6 +51,17 @@ export interface RecordedRangeQuery {
   end: string;
   exhausted: boolean;
   reads: Array<{ key: string; version: Version }>;
+}
+
+export interface SimulatedRwSet {
+  /** TxReadWriteSet bytes (public, with private data as hashes). */
+  bytes: Uint8Array;
+  /** TxPvtReadWriteSet bytes, when private data was written. */
+  privateRwSet: Uint8Array | undefined;
+  /** The public writes, as they appear in `bytes`. */
+  writes: PublicWrite[];
+  /** The private data hashes written, as they appear in `bytes`. */
+  hashedWrites: HashedWrite[];
 }
 
 interface CollectionRwSet {
@@ -218,8 +230,12 @@ export class TxSimulator {
     return false;
   }
 
-  /** The public read/write set, as a peer puts it into the proposal response (TxReadWriteSet). */
-  buildPublicRwSet(): { bytes: Uint8Array; privateRwSet: Uint8Array | undefined } {
+  /**
+   * The public read/write set, as a peer puts it into the proposal response (TxReadWriteSet),
+   * the private one, and the writes both carry in the order they appear in the bytes: what the
+   * committer applies is built from the same lists as what goes into the block.
+   */
+  buildPublicRwSet(): SimulatedRwSet {
     const kv = new ledger.rwset.kvrwset.KVRWSet();
     kv.setReadsList(
       [...this.reads.keys()].sort(compareKeys).map((key) => {
@@ -249,16 +265,8 @@ export class TxSimulator {
         return info;
       }),
     );
-    kv.setWritesList(
-      [...this.writes.keys()].sort(compareKeys).map((key) => {
-        const value = this.writes.get(key);
-        const write = new ledger.rwset.kvrwset.KVWrite();
-        write.setKey(key);
-        if (value === null || value === undefined) write.setIsDelete(true);
-        else write.setValue(value);
-        return write;
-      }),
-    );
+    const writes = sortedWrites(this.writes);
+    kv.setWritesList(writes.map(toKvWrite));
 
     const ns = new ledger.rwset.NsReadWriteSet();
     ns.setNamespace(this.namespace);
@@ -268,10 +276,10 @@ export class TxSimulator {
     privateNamespace.setNamespace(this.namespace);
     const hashedSets: ledger.rwset.CollectionHashedReadWriteSet[] = [];
     const privateSets: ledger.rwset.CollectionPvtReadWriteSet[] = [];
+    const hashedWrites: HashedWrite[] = [];
     for (const name of [...this.collections.keys()].sort(compareKeys)) {
       const set = this.collections.get(name);
       if (!set) continue;
-      const pvtKv = new ledger.rwset.kvrwset.KVRWSet();
       const hashed = new ledger.rwset.kvrwset.HashedRWSet();
       hashed.setHashedReadsList(
         [...set.reads.keys()].sort(compareKeys).map((key) => {
@@ -282,32 +290,29 @@ export class TxSimulator {
           return read;
         }),
       );
-      const writeKeys = [...set.writes.keys()].sort(compareKeys);
+      const collectionWrites = sortedWrites(set.writes);
       hashed.setHashedWritesList(
-        writeKeys.map((key) => {
-          const value = set.writes.get(key);
+        collectionWrites.map(({ key, value }) => {
+          const hashedWrite: HashedWrite = {
+            collection: name,
+            keyHash: sha256(Buffer.from(key, 'utf8')),
+            valueHash: value === null ? null : sha256(value),
+          };
+          hashedWrites.push(hashedWrite);
           const write = new ledger.rwset.kvrwset.KVWriteHash();
-          write.setKeyHash(sha256(Buffer.from(key, 'utf8')));
-          if (value === null || value === undefined) write.setIsDelete(true);
-          else write.setValueHash(sha256(value));
+          write.setKeyHash(hashedWrite.keyHash);
+          if (hashedWrite.valueHash === null) write.setIsDelete(true);
+          else write.setValueHash(hashedWrite.valueHash);
           return write;
         }),
       );
-      pvtKv.setWritesList(
-        writeKeys.map((key) => {
-          const value = set.writes.get(key);
-          const write = new ledger.rwset.kvrwset.KVWrite();
-          write.setKey(key);
-          if (value === null || value === undefined) write.setIsDelete(true);
-          else write.setValue(value);
-          return write;
-        }),
-      );
-      const pvtBytes = pvtKv.serializeBinary();
       const hashedSet = new ledger.rwset.CollectionHashedReadWriteSet();
       hashedSet.setCollectionName(name);
       hashedSet.setHashedRwset(hashed.serializeBinary());
-      if (writeKeys.length > 0) {
+      if (collectionWrites.length > 0) {
+        const pvtKv = new ledger.rwset.kvrwset.KVRWSet();
+        pvtKv.setWritesList(collectionWrites.map(toKvWrite));
+        const pvtBytes = pvtKv.serializeBinary();
         hashedSet.setPvtRwsetHash(sha256(pvtBytes));
         const pvtSet = new ledger.rwset.CollectionPvtReadWriteSet();
         pvtSet.setCollectionName(name);
@@ -330,7 +335,7 @@ export class TxSimulator {
       pvt.setNsPvtRwsetList([privateNamespace]);
       privateRwSet = pvt.serializeBinary();
     }
-    return { bytes: txRwSet.serializeBinary(), privateRwSet };
+    return { bytes: txRwSet.serializeBinary(), privateRwSet, writes, hashedWrites };
   }
 
   private queryResponse(results: Uint8Array[]): peer.QueryResponse {
@@ -372,6 +377,19 @@ export class TxSimulator {
       );
     }
   }
+}
+
+/** Writes in canonical (key byte) order; a deleted key has the value null. */
+function sortedWrites(writes: ReadonlyMap<string, Buffer | null>): PublicWrite[] {
+  return [...writes.keys()].sort(compareKeys).map((key) => ({ key, value: writes.get(key) ?? null }));
+}
+
+function toKvWrite({ key, value }: PublicWrite): ledger.rwset.kvrwset.KVWrite {
+  const write = new ledger.rwset.kvrwset.KVWrite();
+  write.setKey(key);
+  if (value === null) write.setIsDelete(true);
+  else write.setValue(value);
+  return write;
 }
 
 export function sha256(data: Uint8Array): Buffer {
