@@ -9,9 +9,11 @@ import { digestOf } from './receipts';
  * Anchoring: the digest of every message sent (once receipted) and received goes into a batch
  * per partner; the batch's Merkle root is recorded on the ledger with Anchor:AnchorBatch, so a
  * single message can later be proven part of the exchange (`gnc prove-message <id>`) without
- * writing every message to the ledger. Digests are durable before they are batched, and a batch
- * is durable before it is submitted; AnchorBatch is idempotent on the batch id, so a batch whose
- * submission was cut short is simply submitted again.
+ * writing every message to the ledger. The message store writes an exchanged message's digest
+ * as pending in the same batch as the message itself (the exchange node then only tells the
+ * anchorer, with `recorded`, that one more waits); a batch is durable before it is submitted, and
+ * AnchorBatch is idempotent on the batch id, so a batch whose submission was cut short is simply
+ * submitted again.
  */
 
 export interface MessageProof {
@@ -37,7 +39,10 @@ export interface AnchorerOptions {
 }
 
 export class Anchorer {
+  /** Digests handed to `add`, not yet written to the store. */
   private buffer: PendingDigest[] = [];
+  /** Digests pending since the last flush began (added here or recorded by the store). */
+  private waiting = 0;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Batches whose submission failed in this run, submitted again at each flush. */
@@ -52,22 +57,36 @@ export class Anchorer {
     this.timer.unref();
   }
 
+  /**
+   * Anchors what is pending and stops. A flush already under way took only the digests of its
+   * start, so one more runs for what came during it; digests a failing store cannot take stay
+   * buffered, and are reported, rather than looping here.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.flushing;
     await this.flush();
+    if (this.buffer.length > 0) {
+      this.options.log?.({ event: 'anchor-stop-unsaved', digests: this.buffer.length });
+    }
   }
 
   /** Records a message digest for anchoring (the digest is of the bytes as sent or received). */
   add(event: { direction: 'in' | 'out'; partnerId: string; messageId: string; bytes: Uint8Array; at: number }): void {
-    const item: PendingDigest = {
+    this.buffer.push({
       direction: event.direction,
       partnerId: event.partnerId,
       messageId: event.messageId,
       digest: digestOf(event.bytes).toString('hex'),
       at: event.at,
-    };
-    this.buffer.push(item);
-    if (this.buffer.length >= (this.options.maxBatch ?? 5000)) void this.flush();
+    });
+    this.recorded();
+  }
+
+  /** One more digest is pending in the store (written there with its message): batch when enough wait. */
+  recorded(): void {
+    this.waiting += 1;
+    if (this.waiting >= (this.options.maxBatch ?? 5000)) void this.flush();
   }
 
   /** Makes buffered digests durable, then batches and anchors everything pending. */
@@ -75,10 +94,17 @@ export class Anchorer {
     if (this.flushing) return this.flushing;
     this.flushing = (async () => {
       try {
+        this.waiting = 0;
         for (const batch of [...this.retry.values()]) await this.submit(batch);
         const items = this.buffer;
         this.buffer = [];
-        await this.options.store.addPendingDigests(items);
+        try {
+          await this.options.store.addPendingDigests(items);
+        } catch (error) {
+          // Not durable: keep them for the next flush instead of dropping them.
+          this.buffer = items.concat(this.buffer);
+          throw error;
+        }
         const pending = await this.options.store.pendingDigests();
         const byPartner = new Map<string, typeof pending>();
         for (const item of pending) {

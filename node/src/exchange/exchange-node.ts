@@ -46,7 +46,10 @@ export interface ExchangeNodeOptions {
   listen?: Record<string, Record<string, unknown>>;
   /** Called after a message is durable and receipted: record it on the ledger, deliver or route it. */
   onReceived?: (message: { partnerId: string; envelope: gnc.v1.Envelope; raw: Buffer }) => Promise<void> | void;
-  /** Called for each message sent and receipted, and for each received: for anchoring digests. */
+  /**
+   * Called for each message sent and receipted, and for each received, once it is durable (its
+   * digest is then pending for anchoring in the store, written with it).
+   */
   onExchanged?: (event: {
     direction: 'in' | 'out';
     partnerId: string;

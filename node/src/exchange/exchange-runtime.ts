@@ -78,7 +78,8 @@ export async function startExchange(
     store,
     listen: config.listen,
     production: config.production,
-    onExchanged: (event) => anchorer.add(event),
+    // The store wrote the message's digest as pending with the message; count it toward a batch.
+    onExchanged: () => anchorer.recorded(),
     onReceived: (message) => intelligence.record(message.partnerId, message.envelope),
     ...(hooks.log ? { log: hooks.log } : {}),
   });

@@ -235,6 +235,13 @@ export class MessageStore {
     await this.committer.write([
       { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
       { type: 'put', key: `r!${entry.messageId}`, value: receipt },
+      this.pendingDigestOp({
+        direction: 'out',
+        partnerId: entry.partnerId,
+        messageId: entry.messageId,
+        digest: createHash('sha256').update(entry.bytes).digest('hex'),
+        at: now,
+      }),
       this.statusOp({
         ...(status ?? this.fallbackStatus(entry, 'out')),
         state: 'receipted',
@@ -377,6 +384,13 @@ export class MessageStore {
         { type: 'put', key: `d!${lockKey}`, value: encodeEntry({ digest }, message.receipt) },
         { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
         { type: 'put', key: `a!in!${message.partnerId}!${message.messageId}`, value: message.raw },
+        this.pendingDigestOp({
+          direction: 'in',
+          partnerId: message.partnerId,
+          messageId: message.messageId,
+          digest,
+          at: now,
+        }),
         this.statusOp({
           messageId: message.messageId,
           direction: 'in',
@@ -446,15 +460,18 @@ export class MessageStore {
 
   // ---- anchoring ----------------------------------------------------------------------------
 
-  /** Records digests to anchor; durable when this resolves, so a crash cannot lose them. */
+  /**
+   * Records digests to anchor; durable when this resolves. The digests of exchanged messages do
+   * not come this way: acceptInbound and markReceipted write them in the same batch as the
+   * message, so no crash can leave a message durable and its digest forgotten.
+   */
   async addPendingDigests(items: readonly PendingDigest[]): Promise<void> {
     if (items.length === 0) return;
-    const ops: StoreOp[] = [];
-    for (const item of items) {
-      const seq = this.nextSeq();
-      ops.push({ type: 'put', key: `n!${seqKey(seq)}`, value: Buffer.from(JSON.stringify(item), 'utf8') });
-    }
-    await this.committer.write(ops);
+    await this.committer.write(items.map((item) => this.pendingDigestOp(item)));
+  }
+
+  private pendingDigestOp(item: PendingDigest): StoreOp {
+    return { type: 'put', key: `n!${seqKey(this.nextSeq())}`, value: Buffer.from(JSON.stringify(item), 'utf8') };
   }
 
   async pendingDigests(limit = 100_000): Promise<Array<PendingDigest & { key: string }>> {

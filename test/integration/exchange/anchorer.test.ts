@@ -74,6 +74,29 @@ describe('Anchorer', function () {
       assert.equal(await anchorer.prove('in', 'msg-unknown'), undefined);
     });
 
+    it('anchors on stop the digests that came while a flush was under way', async () => {
+      const anchorer = new Anchorer({
+        store,
+        ledger: ledger.client(await orgs.user('customsA', 'officer')),
+        intervalMs: 60_000,
+      });
+      await anchorer.start();
+      const message = (id: string) => ({
+        direction: 'out' as const,
+        partnerId: 'CustomsD',
+        messageId: id,
+        bytes: Buffer.from(id),
+        at: Date.now(),
+      });
+      anchorer.add(message('during-1'));
+      const flushing = anchorer.flush();
+      anchorer.add(message('during-2'));
+      await anchorer.stop();
+      await flushing;
+      assert.ok((await anchorer.prove('out', 'during-1'))?.anchor);
+      assert.ok((await anchorer.prove('out', 'during-2'))?.anchor, 'the digest added during the flush is anchored');
+    });
+
     it('keeps digests durable across a restart and anchors them on the next start', async () => {
       const failing = ledger.client(await orgs.user('customsA', 'auditor')); // auditors may not anchor
       const first = new Anchorer({ store, ledger: failing, intervalMs: 60_000 });

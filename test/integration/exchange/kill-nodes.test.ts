@@ -7,7 +7,8 @@ import { temporaryDirectory } from '../../support/test-organizations';
 /**
  * Two real node processes; the receiver, then the sender, killed with SIGKILL in the middle of a
  * stream of messages, many times. Every message the sender accepted (202) reaches the receiver's
- * inbox exactly once: none lost, none delivered twice to the domestic side.
+ * inbox exactly once: none lost, none delivered twice to the domestic side; and every one is in an
+ * anchor batch on both sides.
  */
 
 const ROUNDS = Number(process.env.GNC_KILL_ROUNDS ?? 6);
@@ -125,7 +126,29 @@ describe('ExchangeNode processes killed with SIGKILL', function () {
       assert.equal(new Set(ids).size, ids.length, 'a message was delivered twice to the domestic side');
       const missing = [...accepted].filter((id) => !ids.includes(id));
       assert.deepEqual(missing, [], `${missing.length} accepted message(s) never arrived`);
-      console.log(`      ${accepted.size} messages accepted over ${ROUNDS} kills, each delivered once`);
+
+      // And each is anchored on both sides: its digest was written with the message, so no kill
+      // between storing a message and the next anchor batch can leave it out.
+      const unanchored = async (node: Running, direction: 'in' | 'out'): Promise<string[]> => {
+        const left: string[] = [];
+        for (const id of accepted) {
+          const response = await fetch(`${node.url}/exchange/messages/${id}/proof?direction=${direction}`);
+          await response.arrayBuffer();
+          if (response.status !== 200) left.push(id);
+        }
+        return left;
+      };
+      let notAnchored: { in: string[]; out: string[] } = { in: [], out: [] };
+      const anchorDeadline = Date.now() + 60_000;
+      do {
+        notAnchored = { in: await unanchored(receiver, 'in'), out: await unanchored(sender, 'out') };
+        if (notAnchored.in.length + notAnchored.out.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } while (Date.now() < anchorDeadline);
+      assert.deepEqual(notAnchored, { in: [], out: [] }, 'accepted messages missing from the anchor batches');
+      console.log(
+        `      ${accepted.size} messages accepted over ${ROUNDS} kills, each delivered once and anchored on both sides`,
+      );
     } finally {
       for (const running of [sender, receiver]) if (running.child.exitCode === null) running.child.kill('SIGKILL');
     }

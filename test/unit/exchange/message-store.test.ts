@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DuplicateMessageError, MessageStore } from '../../../node/src/exchange/message-store';
 import { temporaryDirectory } from '../../support/test-organizations';
@@ -90,6 +91,17 @@ describe('MessageStore', () => {
       assert.equal((await store.status('m1'))?.state, 'receipted');
       assert.equal((await store.receiptOf('m1'))?.toString(), 'receipt');
     });
+
+    it('writes the digest of a receipted message, as sent, as pending for anchoring with the receipt', async () => {
+      const entry = await store.enqueueOutbound(outbound('m-digest'));
+      assert.deepEqual(await store.pendingDigests(), []);
+      await store.markReceipted(entry, Buffer.from('receipt'));
+      const [pending, ...more] = await store.pendingDigests();
+      assert.equal(more.length, 0);
+      assert.equal(pending?.direction, 'out');
+      assert.equal(pending.messageId, 'm-digest');
+      assert.equal(pending.digest, createHash('sha256').update('sealed m-digest').digest('hex'));
+    });
   });
 
   describe('acceptInbound', () => {
@@ -127,6 +139,23 @@ describe('MessageStore', () => {
         assert.ok(reason instanceof DuplicateMessageError);
         assert.equal(reason.receipt.toString(), `receipt many-${i}`);
       }
+    });
+
+    it('writes the digest of an accepted message as pending for anchoring in the same batch, and not for a duplicate', async () => {
+      await store.acceptInbound(inbound('in-digest'));
+      await store.acceptInbound(inbound('in-digest')).catch(() => undefined);
+      const pending = await store.pendingDigests();
+      assert.deepEqual(
+        pending.map(({ direction, partnerId, messageId, digest }) => ({ direction, partnerId, messageId, digest })),
+        [
+          {
+            direction: 'in',
+            partnerId: 'CustomsB',
+            messageId: 'in-digest',
+            digest: createHash('sha256').update('raw in-digest').digest('hex'),
+          },
+        ],
+      );
     });
 
     it('refuses the same message id with other bytes as a replay, delivering nothing', async () => {
