@@ -3,6 +3,7 @@
  * figures, one per line as `<name>: <value> <unit>`; they never pass or fail on a number.
  */
 import '../node/src/ledger/embedded/fabric-logging';
+import { anchorBenchmark } from './anchor';
 import { fabricBenchmark } from './fabric';
 import { auditBenchmark } from './audit';
 import { cryptoBenchmark } from './crypto';
@@ -16,6 +17,7 @@ import { xmlTranslateBenchmark } from './translate-xml';
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ledger: ledgerBenchmark,
   audit: auditBenchmark,
+  anchor: anchorBenchmark,
   crypto: cryptoBenchmark,
   transport: transportBenchmark,
   fabric: fabricBenchmark,
