@@ -16,18 +16,44 @@ const SEGMENT = /^([a-zA-Z][a-zA-Z0-9]*)(?:\[(0|[1-9][0-9]{0,5})\])?$/;
 /** Far above any real envelope; bounds the work a hostile extension block can cause. */
 export const MAX_EXTENSION_FIELDS = 10_000;
 
-/** Every leaf of a pruned proto3 JSON object whose path is not in `written`, as [path, text]. */
-export function unwrittenLeaves(object: Json, written: ReadonlySet<string>): Array<[string, string]> {
+/**
+ * The canonical fields the WCO elements carry, by the object holding them and the field's name.
+ * Marking by identity costs no path string per written field: paths are built only for the few
+ * fields that end up in the extension block.
+ */
+export class WrittenFields {
+  private readonly byHolder = new Map<object, Set<string>>();
+
+  mark(holder: object, key: string): void {
+    const keys = this.byHolder.get(holder);
+    if (keys) keys.add(key);
+    else this.byHolder.set(holder, new Set([key]));
+  }
+
+  keysOf(holder: object): ReadonlySet<string> | undefined {
+    return this.byHolder.get(holder);
+  }
+}
+
+/** Every leaf of a pruned proto3 JSON object that `written` does not hold, as [path, text]. */
+export function unwrittenLeaves(object: Json, written: WrittenFields): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  // Paths are built for the messages walked into and the leaves reported, never for written leaves.
   const walk = (value: unknown, path: string): void => {
     if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+      for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`);
     } else if (value !== null && typeof value === 'object') {
-      const entries = Object.entries(value as Json);
+      const object = value as Json;
+      const keys = Object.keys(object);
       // A message present with every field at its default still differs from an absent one.
-      if (entries.length === 0 && path !== '') out.push([path, '']);
-      for (const [k, v] of entries) walk(v, path ? `${path}.${k}` : k);
-    } else if (!written.has(path)) {
+      if (keys.length === 0 && path !== '') out.push([path, '']);
+      const marked = written.keysOf(object);
+      for (const key of keys) {
+        const v = object[key];
+        const leaf = v === null || typeof v !== 'object';
+        if (!leaf || !marked?.has(key)) walk(v, path ? `${path}.${key}` : key);
+      }
+    } else {
       out.push([path, String(value)]);
     }
   };
