@@ -63,19 +63,20 @@ export function unwrittenLeaves(object: Json, written: WrittenFields): Array<[st
 
 /**
  * Sets `path` to `text` in `object` (proto3 JSON form), converting the text by the field's type.
- * `mapped` holds the paths the WCO elements already set: the extension may only add fields, or
- * give an instant the milliseconds its WCO date-time lacks. `where` names the XML element.
+ * `object` holds what the WCO elements set: the extension may only add fields, or give an instant
+ * the milliseconds its WCO date-time lacks. `fromExtension` collects the paths the extension set
+ * (a later field with the same path replaces the earlier one). `where` names the XML element.
  */
 export function applyExtensionField(
   object: Json,
   rule: MessageRule,
   path: string,
   text: string,
-  mapped: ReadonlyMap<string, string>,
-  where: string,
+  fromExtension: Set<string>,
+  where: () => string,
 ): void {
   const fail = (problem: string): never => {
-    throw new FormatInvalidError(ENVELOPE, `${where}: ${problem}`);
+    throw new FormatInvalidError(ENVELOPE, `${where()}: ${problem}`);
   };
   const segments = path.split('.');
   let target: Json = object;
@@ -109,13 +110,15 @@ export function applyExtensionField(
     }
     if (last) {
       const value = convert(text, field, fail);
-      const existing = mapped.get(path);
-      if (existing !== undefined) {
+      // A scalar field holds a scalar: a string, a number or a boolean.
+      const existing = (holder as Record<string | number, unknown>)[key] as string | number | boolean | undefined;
+      if (existing !== undefined && !fromExtension.has(path)) {
         const sameSecond =
           (field.kind === 'int64' || field.kind === 'uint64') &&
           Math.floor(Number(existing) / 1000) === Math.floor(Number(text) / 1000);
         if (!sameSecond) return fail(`path '${path}' is set by a WCO element too, to '${existing}'`);
       }
+      fromExtension.add(path);
       (holder as Record<string | number, unknown>)[key] = value;
       return;
     }
