@@ -74,6 +74,7 @@ interface MutableElement {
   column: number;
   start: number;
   end: number;
+  index: number;
 }
 
 /**
@@ -160,7 +161,7 @@ class Scanner {
     const open = this.stack[this.stack.length - 1];
     if (open) this.fail('syntax', `unclosed tag: ${open.name}`, length);
     if (!this.root) this.fail('syntax', 'no root element', length);
-    return { root: this.root, declaration: this.declaration, text };
+    return { root: this.root, declaration: this.declaration, text, elementCount: this.elements };
   }
 
   /** `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` at the very start. */
@@ -443,6 +444,7 @@ class Scanner {
       column,
       start: lt,
       end: -1,
+      index: this.elements - 1,
     };
   }
 

@@ -34,17 +34,23 @@ export interface WcoDecoded {
 }
 
 class Reader {
-  readonly used = new Set<XmlElement | XmlAttribute>();
-  readonly touched = new Set<XmlElement>();
-  constructor(readonly ns: string) {}
+  /** Attributes read. */
+  readonly used = new Set<XmlAttribute>();
+  /** By element index: 1 when something was read from the element or from an element inside it. */
+  readonly touched: Uint8Array;
+  constructor(
+    readonly ns: string,
+    elementCount: number,
+  ) {
+    this.touched = new Uint8Array(elementCount);
+  }
 
   fail(el: XmlElement, problem: string, attribute?: string): never {
     throw new FormatInvalidError(ENVELOPE, `${xpathOf(el)}${attribute ? `/@${attribute}` : ''}: ${problem}`);
   }
 
   private use(el: XmlElement): void {
-    this.used.add(el);
-    for (let e: XmlElement | undefined = el; e && !this.touched.has(e); e = e.parent) this.touched.add(e);
+    for (let e: XmlElement | undefined = el; e && this.touched[e.index] === 0; e = e.parent) this.touched[e.index] = 1;
   }
 
   /** Marks a structural element (its meaning is the document's shape, not a field). */
@@ -203,7 +209,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
     );
   }
   const document = body.local === 'Declaration' ? 'DEC' : 'RES';
-  const r = new Reader(body.uri);
+  const r = new Reader(body.uri, doc.elementCount);
   r.structural(body);
   const envelope: Json = {};
   const declaration: Json = {};
@@ -213,7 +219,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
 
   let extension: XmlElement | undefined;
   if (metaData) {
-    const m = new Reader(metaData.uri);
+    const m = new Reader(metaData.uri, doc.elementCount);
     const typeName = m.one(metaData, 'WCOTypeName');
     if (typeName) {
       const t = m.text(typeName);
@@ -459,7 +465,7 @@ function unmappedOf(r: Reader, root: XmlElement): WcoUnmapped[] {
     });
   };
   const walk = (el: XmlElement): void => {
-    if (!r.touched.has(el)) {
+    if (r.touched[el.index] === 0) {
       // An empty element (<ResponsibleAgencyName/>) carries nothing to lose.
       if (el.children.length > 0 || el.attributes.length > 0) report(el);
       return;
