@@ -61,6 +61,45 @@ export function unwrittenLeaves(object: Json, written: WrittenFields): Array<[st
   return out;
 }
 
+/** One step of an extension path: the field, and the item index for a repeated field (else -1). */
+interface PathStep {
+  readonly field: FieldRule;
+  readonly index: number;
+}
+
+/** Parsed paths by schema: the same few paths come in every message. Bounded against hostile input. */
+const parsedPaths = new WeakMap<MessageRule, Map<string, readonly PathStep[]>>();
+const MAX_PARSED_PATHS = 4096;
+
+/** The steps of `path` below `rule`, checked against the schema; `fail` names the problem. */
+function parsePath(rule: MessageRule, path: string, fail: (problem: string) => never): readonly PathStep[] {
+  let cache = parsedPaths.get(rule);
+  const cached = cache?.get(path);
+  if (cached) return cached;
+  const segments = path.split('.');
+  const steps: PathStep[] = [];
+  let current: MessageRule = rule;
+  for (let i = 0; i < segments.length; i++) {
+    const m = SEGMENT.exec(segments[i]!);
+    if (!m) return fail(`path '${path}' is malformed`);
+    const name = m[1]!;
+    const field: FieldRule | undefined = current.fields.get(name);
+    if (!field || field.name !== name) return fail(`path '${path}': ${current.fullName} has no field '${name}'`);
+    if (field.repeated !== (m[2] !== undefined)) {
+      return fail(`path '${path}': '${name}' ${field.repeated ? 'needs' : 'takes no'} an index`);
+    }
+    if (i < segments.length - 1) {
+      if (field.kind !== 'message') return fail(`path '${path}': '${name}' is not a message`);
+      current = field.message!;
+    }
+    steps.push({ field, index: field.repeated ? Number(m[2]) : -1 });
+  }
+  if (!cache) parsedPaths.set(rule, (cache = new Map<string, readonly PathStep[]>()));
+  if (cache.size >= MAX_PARSED_PATHS) cache.clear();
+  cache.set(path, steps);
+  return steps;
+}
+
 /**
  * Sets `path` to `text` in `object` (proto3 JSON form), converting the text by the field's type.
  * `object` holds what the WCO elements set: the extension may only add fields, or give an instant
@@ -78,27 +117,18 @@ export function applyExtensionField(
   const fail = (problem: string): never => {
     throw new FormatInvalidError(ENVELOPE, `${where()}: ${problem}`);
   };
-  const segments = path.split('.');
+  const steps = parsePath(rule, path, fail);
   let target: Json = object;
-  let current: MessageRule = rule;
-  for (let i = 0; i < segments.length; i++) {
-    const m = SEGMENT.exec(segments[i]!);
-    if (!m) return fail(`path '${path}' is malformed`);
-    const name = m[1]!;
-    const field: FieldRule | undefined = current.fields.get(name);
-    if (!field || field.name !== name) return fail(`path '${path}': ${current.fullName} has no field '${name}'`);
-    const last = i === segments.length - 1;
-    if (field.repeated !== (m[2] !== undefined)) {
-      return fail(`path '${path}': '${name}' ${field.repeated ? 'needs' : 'takes no'} an index`);
-    }
-    if (!last && field.kind !== 'message') return fail(`path '${path}': '${name}' is not a message`);
+  for (let i = 0; i < steps.length; i++) {
+    const { field, index } = steps[i]!;
+    const name = field.name;
+    const last = i === steps.length - 1;
     // A message path with no text marks a message present with every field at its default.
     if (last && field.kind === 'message' && text !== '') return fail(`path '${path}': '${name}' is a message`);
     let holder: Json | unknown[] = target;
     let key: string | number = name;
     if (field.repeated) {
       const list = (target[name] ??= []) as unknown[];
-      const index = Number(m[2]);
       // Items are created in order only: no sparse arrays, no huge index from a hostile document.
       if (index > list.length) return fail(`path '${path}': index ${index} skips items (${list.length} so far)`);
       holder = list;
@@ -122,9 +152,7 @@ export function applyExtensionField(
       (holder as Record<string | number, unknown>)[key] = value;
       return;
     }
-    const next = ((holder as Record<string | number, unknown>)[key] ??= {}) as Json;
-    target = next;
-    current = field.message!;
+    target = ((holder as Record<string | number, unknown>)[key] ??= {}) as Json;
   }
 }
 

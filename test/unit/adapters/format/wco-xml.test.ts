@@ -225,6 +225,8 @@ describe('wco-xml message format', () => {
         '<gnc:Extension><gnc:Field path="declaration.colour">red</gnc:Field>',
       );
       invalid(() => format.decode(Buffer.from(unknown)), /has no field 'colour'/);
+      // Parsed paths are kept for the next message; a refused one is refused again.
+      invalid(() => format.decode(Buffer.from(unknown)), /has no field 'colour'/);
       const sparse = xml.replace(
         '<gnc:Extension>',
         '<gnc:Extension><gnc:Field path="declaration.agent.address.line">x</gnc:Field><gnc:Field path="declaration.consignment.transportEquipment[99999].id">x</gnc:Field>',
