@@ -455,16 +455,25 @@ class Scanner {
   private closeTag(lt: number): number {
     const text = this.text;
     const el = this.stack.pop();
+    // The usual case, `</name>` of the open element, without taking the name out of the text.
+    if (el && text.startsWith(el.name, lt + 2) && text.charCodeAt(lt + 2 + el.name.length) === 0x3e /* > */) {
+      return this.closed(el, lt + 3 + el.name.length);
+    }
     const nameEnd = this.nameEnd(lt + 2);
     const name = text.slice(lt + 2, nameEnd);
     if (!el) this.fail('syntax', `unexpected close tag </${name}>`, lt);
     if (name !== el.name) this.fail('syntax', `unexpected close tag </${name}> (expected </${el.name}>)`, lt);
     const gt = this.skipSpace(nameEnd);
     if (text.charCodeAt(gt) !== 0x3e /* > */) this.fail('syntax', `malformed close tag </${name}>`, gt);
-    el.end = gt + 1;
+    return this.closed(el, gt + 1);
+  }
+
+  /** Ends `el` (popped already) at `end`, just after its end tag. */
+  private closed(el: MutableElement, end: number): number {
+    el.end = end;
     this.scope = this.scopes.pop()!;
     if (this.stack.length === 0) this.rootClosed = true;
-    return gt + 1;
+    return end;
   }
 }
 

@@ -22,15 +22,16 @@ export const MAX_EXTENSION_FIELDS = 10_000;
  * fields that end up in the extension block.
  */
 export class WrittenFields {
-  private readonly byHolder = new Map<object, Set<string>>();
+  // A message has a handful of fields: a short array per holder is cheaper to make than a Set.
+  private readonly byHolder = new Map<object, string[]>();
 
   mark(holder: object, key: string): void {
     const keys = this.byHolder.get(holder);
-    if (keys) keys.add(key);
-    else this.byHolder.set(holder, new Set([key]));
+    if (keys) keys.push(key);
+    else this.byHolder.set(holder, [key]);
   }
 
-  keysOf(holder: object): ReadonlySet<string> | undefined {
+  keysOf(holder: object): readonly string[] | undefined {
     return this.byHolder.get(holder);
   }
 }
@@ -51,7 +52,7 @@ export function unwrittenLeaves(object: Json, written: WrittenFields): Array<[st
       for (const key of keys) {
         const v = object[key];
         const leaf = v === null || typeof v !== 'object';
-        if (!leaf || !marked?.has(key)) walk(v, path ? `${path}.${key}` : key);
+        if (!leaf || !marked?.includes(key)) walk(v, path ? `${path}.${key}` : key);
       }
     } else {
       out.push([path, String(value)]);
