@@ -66,9 +66,13 @@ class Reader {
 
   one(parent: XmlElement | undefined, local: string): XmlElement | undefined {
     if (!parent) return undefined;
-    const found = this.kids(parent, local);
-    if (found.length > 1) this.fail(found[1]!, `<${local}> may appear only once here`);
-    return found[0];
+    let found: XmlElement | undefined;
+    for (const c of parent.children) {
+      if (c.kind !== 'element' || c.local !== local || c.uri !== this.ns) continue;
+      if (found) this.fail(c, `<${local}> may appear only once here`);
+      found = c;
+    }
+    return found;
   }
 
   text(el: XmlElement): string {
