@@ -114,6 +114,8 @@ class Scanner {
   private rootClosed = false;
   private elements = 0;
   private declaration: XmlDocument['declaration'];
+  /** Set by qnameEnd(). */
+  private scannedQName = false;
 
   constructor(
     private readonly text: string,
@@ -305,6 +307,37 @@ class Scanner {
     return pos;
   }
 
+  /**
+   * Where the name starting at `pos` ends, checking on the way that it is a QName (isQName() for
+   * ASCII names, in the same pass); `scannedQName` tells the result.
+   */
+  private qnameEnd(pos: number): number {
+    const text = this.text;
+    const length = this.length;
+    const start = pos;
+    let colon = -1;
+    let valid = true;
+    let ascii = true;
+    for (; pos < length; pos++) {
+      const c = text.charCodeAt(pos);
+      if (c >= 0x80) {
+        ascii = false;
+        continue;
+      }
+      const kind = ASCII_NAME[c];
+      if (kind === 0) break;
+      if (c === 0x3a /* : */) {
+        if (colon >= 0 || pos === start) valid = false;
+        colon = pos;
+      } else if (kind === 2 && (pos === start || pos === colon + 1)) {
+        valid = false;
+      }
+    }
+    if (pos === start || colon === pos - 1) valid = false;
+    this.scannedQName = valid && (ascii || isQName(text.slice(start, pos)));
+    return pos;
+  }
+
   private skipSpace(pos: number): number {
     const text = this.text;
     while (pos < this.length && isSpace(text.charCodeAt(pos))) pos++;
@@ -316,9 +349,10 @@ class Scanner {
     if (this.rootClosed) this.fail('syntax', 'text data outside of root node (a second root element)', lt);
     if (this.stack.length >= this.maxDepth) this.fail('limit', `elements nested deeper than ${this.maxDepth}`, lt);
     if (++this.elements > this.maxElements) this.fail('limit', `more than ${this.maxElements} elements`, lt);
-    const nameEnd = this.nameEnd(lt + 1);
+    const nameEnd = this.qnameEnd(lt + 1);
     const name = text.slice(lt + 1, nameEnd);
-    if (!isQName(name)) this.fail('syntax', name === '' ? 'unexpected "<"' : `malformed tag name '${name}'`, lt + 1);
+    if (!this.scannedQName)
+      this.fail('syntax', name === '' ? 'unexpected "<"' : `malformed tag name '${name}'`, lt + 1);
 
     // Attributes as written, namespace declarations included (they count against the limit).
     let names: string[] | undefined;
@@ -340,9 +374,9 @@ class Scanner {
       }
       if (afterSpace >= this.length) this.fail('syntax', `unterminated start tag <${name}>`, lt);
       if (afterSpace === pos) this.fail('syntax', `white space expected before an attribute of <${name}>`, pos);
-      const attrEnd = this.nameEnd(afterSpace);
+      const attrEnd = this.qnameEnd(afterSpace);
       const attrName = text.slice(afterSpace, attrEnd);
-      if (!isQName(attrName)) {
+      if (!this.scannedQName) {
         this.fail(
           'syntax',
           attrName === '' ? `unexpected character in <${name}>` : `malformed attribute name '${attrName}'`,
@@ -456,9 +490,7 @@ class Scanner {
     const text = this.text;
     const el = this.stack.pop();
     // The usual case, `</name>` of the open element, without taking the name out of the text.
-    if (el && text.startsWith(el.name, lt + 2) && text.charCodeAt(lt + 2 + el.name.length) === 0x3e /* > */) {
-      return this.closed(el, lt + 3 + el.name.length);
-    }
+    if (el && this.closesWith(el.name, lt + 2)) return this.closed(el, lt + 3 + el.name.length);
     const nameEnd = this.nameEnd(lt + 2);
     const name = text.slice(lt + 2, nameEnd);
     if (!el) this.fail('syntax', `unexpected close tag </${name}>`, lt);
@@ -466,6 +498,14 @@ class Scanner {
     const gt = this.skipSpace(nameEnd);
     if (text.charCodeAt(gt) !== 0x3e /* > */) this.fail('syntax', `malformed close tag </${name}>`, gt);
     return this.closed(el, gt + 1);
+  }
+
+  /** Whether `name>` stands at `pos` (compared in place: startsWith() measured slower here). */
+  private closesWith(name: string, pos: number): boolean {
+    const text = this.text;
+    const length = name.length;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(pos + i) !== name.charCodeAt(i)) return false;
+    return text.charCodeAt(pos + length) === 0x3e; /* > */
   }
 
   /** Ends `el` (popped already) at `end`, just after its end tag. */

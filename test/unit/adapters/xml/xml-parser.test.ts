@@ -133,6 +133,11 @@ describe('parseXml', () => {
       refused('<?xml version="2.0"?><a/>', 'syntax', /malformed XML declaration/);
       refused('<a:b:c xmlns:a="urn:a"/>', 'syntax', /malformed tag name/);
       refused('<1a/>', 'syntax', /malformed tag name/);
+      refused('<a:1b xmlns:a="urn:a"/>', 'syntax', /malformed tag name/);
+      refused('<a :x="1"/>', 'syntax', /malformed attribute name ':x'/);
+      refused('<a x:="1"/>', 'syntax', /malformed attribute name 'x:'/);
+      refused('<\u00B7a/>', 'syntax', /malformed tag name/);
+      assert.equal(parseXml('<\u00E9l\u00E8ve a\u00B7b="1"/>').root.attributes[0]?.local, 'a\u00B7b');
       refused('<a xmlns:p=""/>', 'syntax', /cannot be undeclared/);
       refused('<a xmlns:xml="urn:x"/>', 'syntax', /prefix xml must be bound/);
       refused('<a xmlns:xmlns="urn:x"/>', 'syntax', /xmlns must not be declared/);
