@@ -41,6 +41,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A character outside the XML 1.0 Char production (controls, U+FFFE/U+FFFF, a lone surrogate). */
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** The same for text decoded from UTF-8, which cannot hold a lone surrogate (a faster, non-Unicode pattern). */
+// Finding control characters is the point of this pattern.
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHAR_DECODED = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const NAME_START =
   'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 /** NCName of Namespaces in XML (a Name without colons), for names with non-ASCII characters. */
@@ -95,7 +99,7 @@ export function parseXml(input: Uint8Array | string, options: XmlParseOptions = 
       throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
     text = decodeUtf8(input);
   }
-  return new Scanner(text, options).document();
+  return new Scanner(text, options).document(typeof input === 'string' ? NOT_XML_CHAR : NOT_XML_CHAR_DECODED);
 }
 
 class Scanner {
@@ -139,9 +143,10 @@ class Scanner {
     throw new XmlParseError(reason, problem, line, column);
   }
 
-  document(): XmlDocument {
+  /** Parses the whole text; `notXmlChar` finds a character outside the Char production. */
+  document(notXmlChar: RegExp): XmlDocument {
     const text = this.text;
-    const bad = NOT_XML_CHAR.exec(text);
+    const bad = notXmlChar.exec(text);
     if (bad) {
       const code = bad[0].codePointAt(0)!;
       this.fail('syntax', `disallowed character U+${code.toString(16).toUpperCase().padStart(4, '0')}`, bad.index);

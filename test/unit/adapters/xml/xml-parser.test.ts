@@ -142,6 +142,8 @@ describe('parseXml', () => {
       refused('<a xmlns:xml="urn:x"/>', 'syntax', /prefix xml must be bound/);
       refused('<a xmlns:xmlns="urn:x"/>', 'syntax', /xmlns must not be declared/);
       refused('<a>\u0001</a>', 'syntax', /line 1, column 4: disallowed character U\+0001/);
+      refused(Buffer.from('<a>\n\u001f</a>'), 'syntax', /line 2, column 1: disallowed character U\+001F/);
+      refused(Buffer.from('<a>\uffff</a>'), 'syntax', /disallowed character U\+FFFF/);
       refused('<a>\ud800</a>', 'syntax', /disallowed character U\+D800/);
       refused('<a>&#0;</a>', 'entity', /malformed character reference '&#0;'/);
       refused('<a>&amp</a>', 'entity', /unterminated entity reference/);
