@@ -362,6 +362,7 @@ class Scanner {
     // Attributes as written, namespace declarations included (they count against the limit).
     let names: string[] | undefined;
     let values: string[] | undefined;
+    let distinct: DistinctNames | undefined;
     let pos = nameEnd;
     let selfClosing = false;
     for (;;) {
@@ -404,8 +405,8 @@ class Scanner {
       if (names.length >= this.maxAttributes) {
         this.fail('limit', `more than ${this.maxAttributes} attributes on <${name}>`, afterSpace);
       }
-      for (const other of names)
-        if (other === attrName) this.fail('syntax', `duplicate attribute: ${attrName}`, afterSpace);
+      distinct ??= new DistinctNames();
+      if (!distinct.add(attrName)) this.fail('syntax', `duplicate attribute: ${attrName}`, afterSpace);
       names.push(attrName);
       values.push(this.decode(raw, open + 1, true));
       pos = close + 1;
@@ -448,6 +449,7 @@ class Scanner {
       }
       if (declared) namespaces = declared;
       const resolved: XmlAttribute[] = [];
+      let expandedNames: DistinctNames | undefined;
       for (let i = 0; i < names.length; i++) {
         const attrName = names[i]!;
         if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) continue;
@@ -456,9 +458,11 @@ class Scanner {
         const local = colon < 0 ? attrName : attrName.slice(colon + 1);
         // Unprefixed attributes are in no namespace (they do not take the default one).
         const uri = colon < 0 ? '' : (scope[prefix] ?? this.unbound(prefix, lt));
-        for (const other of resolved) {
-          if (other.local === local && other.uri === uri)
-            this.fail('syntax', `duplicate attribute: {${uri}}${local}`, lt);
+        // Two prefixes bound to one namespace can make different names the same attribute.
+        if (colon >= 0) {
+          const expanded = `{${uri}}${local}`;
+          expandedNames ??= new DistinctNames();
+          if (!expandedNames.add(expanded)) this.fail('syntax', `duplicate attribute: ${expanded}`, lt);
         }
         resolved.push({ name: attrName, prefix, local, uri, value: values![i]! });
       }
@@ -519,6 +523,28 @@ class Scanner {
     this.scope = this.scopes.pop()!;
     if (this.stack.length === 0) this.rootClosed = true;
     return end;
+  }
+}
+
+/**
+ * Names added one by one, telling whether each was there already: a scan for the usual few, a Set
+ * beyond, so that the maximum number of attributes cannot cost a quadratic number of comparisons.
+ */
+class DistinctNames {
+  private readonly few: string[] = [];
+  private many: Set<string> | undefined;
+
+  /** Adds `name`; false when it was there already. */
+  add(name: string): boolean {
+    if (this.many) {
+      if (this.many.has(name)) return false;
+      this.many.add(name);
+      return true;
+    }
+    if (this.few.includes(name)) return false;
+    this.few.push(name);
+    if (this.few.length >= 16) this.many = new Set(this.few);
+    return true;
   }
 }
 

@@ -121,6 +121,15 @@ describe('parseXml', () => {
       refused('<a><!-- x -- y --></a>', 'syntax', /"--" is not allowed in a comment/);
       refused('<a x="1" x="2"/>', 'syntax', /duplicate attribute: x/);
       refused('<a xmlns:p="urn:p" xmlns:q="urn:p" p:x="1" q:x="2"/>', 'syntax', /duplicate attribute: \{urn:p\}x/);
+      const many = Array.from({ length: 40 }, (_, i) => `a${i}="1"`).join(' ');
+      refused(`<a ${many} a37="2"/>`, 'syntax', /duplicate attribute: a37/);
+      const prefixed = Array.from({ length: 40 }, (_, i) => `p:a${i}="1"`).join(' ');
+      refused(
+        `<a xmlns:p="urn:p" xmlns:q="urn:p" ${prefixed} q:a39="2"/>`,
+        'syntax',
+        /duplicate attribute: \{urn:p\}a39/,
+      );
+      assert.equal(parseXml(`<a ${many}/>`).root.attributes.length, 40);
       refused('<a x="1"y="2"/>', 'syntax', /white space expected before an attribute/);
       refused('<a x=1/>', 'syntax', /value not quoted/);
       refused('<a x="<"/>', 'syntax', /"<" is not allowed in a value/);
