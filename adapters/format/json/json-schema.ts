@@ -264,7 +264,8 @@ function validateValue(
  * from a toObject() result, in place, except on oneof members, whose presence is the value.
  */
 export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule): Record<string, unknown> {
-  for (const [key, value] of Object.entries(object)) {
+  for (const key of Object.keys(object)) {
+    const value = object[key];
     const field = rule.fields.get(key);
     if (!field || field.repeated) {
       if (field?.kind === 'message' && Array.isArray(value)) {
