@@ -586,19 +586,30 @@ function isQName(name: string): boolean {
 class LineCursor {
   private line = 1;
   private lineStart = 0;
+  /** The next LF and CR at or after the last search (Infinity: none left); -1 before the first. */
+  private nextLf = -1;
+  private nextCr = -1;
   private nextBreak: number;
-  private readonly hasCarriageReturn: boolean;
 
   constructor(private readonly text: string) {
-    this.hasCarriageReturn = text.includes('\r');
+    if (!text.includes('\r')) this.nextCr = Infinity;
     this.nextBreak = this.breakFrom(0);
   }
 
+  /**
+   * The first line break at or after `from`. Each kind is searched again only once passed, so a
+   * document of many LF lines with one CR somewhere costs one search for the CR, not one per line.
+   */
   private breakFrom(from: number): number {
-    const lf = this.text.indexOf('\n', from);
-    const cr = this.hasCarriageReturn ? this.text.indexOf('\r', from) : -1;
-    const at = cr >= 0 && (lf < 0 || cr < lf) ? cr : lf;
-    return at < 0 ? Infinity : at;
+    if (this.nextLf < from) {
+      const lf = this.text.indexOf('\n', from);
+      this.nextLf = lf < 0 ? Infinity : lf;
+    }
+    if (this.nextCr < from) {
+      const cr = this.text.indexOf('\r', from);
+      this.nextCr = cr < 0 ? Infinity : cr;
+    }
+    return Math.min(this.nextLf, this.nextCr);
   }
 
   /** 1-based line and column (in UTF-16 code units) of `offset`. */

@@ -166,6 +166,10 @@ describe('parseXml', () => {
       const c = doc.root.children[2] as XmlElement;
       // CR LF in the attribute, CR LF, a lone CR, CR LF: four line breaks before <c/>.
       assert.deepEqual([c.line, c.column], [5, 1]);
+      // One CR early, LF lines after it: the line of an element far down is still counted right.
+      const mixed = parseXml(`<a>\r${'\n<b/>'.repeat(1000)}\r\n<c/></a>`);
+      const last = mixed.root.children[1000] as XmlElement;
+      assert.deepEqual([last.local, last.line, last.column], ['c', 1002, 1]);
       // White space spelt as a character reference is indentation too.
       assert.equal(parseXml('<a>&#32;<b/></a>').root.children.length, 1);
     });
