@@ -1,11 +1,15 @@
 /**
- * The one XML parser for what partners send (WCO payloads, XML signatures, AS4 envelopes): saxes
- * with namespaces, a small tree, and no DTD at all. A DOCTYPE is refused before saxes reads it, so
+ * The one XML parser for what partners send (WCO payloads, XML signatures, AS4 envelopes): a
+ * scanner over the decoded text that checks XML 1.0 well-formedness and Namespaces in XML 1.0 and
+ * builds a small tree. There is no DTD support at all: a DOCTYPE is refused wherever it stands, so
  * neither internal-subset entities (billion laughs) nor external entities can matter; any entity
  * reference other than the five predefined ones is refused too. Nothing is ever resolved or
  * fetched. Limits on size, depth, element and attribute counts bound the work per document.
+ *
+ * Written by hand rather than on a SAX library: the tree is all the node needs, and building it
+ * straight from the text (indexOf over character data, one check of every character up front)
+ * costs a fraction of an event-per-token parser, which was most of the time of a WCO translation.
  */
-import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { XmlParseError, type XmlParseErrorReason } from './xml-errors';
 import type { XmlAttribute, XmlDocument, XmlNode } from './xml-tree';
 
@@ -31,8 +35,34 @@ export const XML_DEFAULT_LIMITS = Object.freeze({
   maxAttributes: 256,
 });
 
-const XMLNS_URI = 'http://www.w3.org/2000/xmlns/';
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A character outside the XML 1.0 Char production (controls, U+FFFE/U+FFFF, a lone surrogate). */
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** The same for text decoded from UTF-8, which cannot hold a lone surrogate (a faster, non-Unicode pattern). */
+// Finding control characters is the point of this pattern.
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHAR_DECODED = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const NAME_START =
+  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+/** NCName of Namespaces in XML (a Name without colons), for names with non-ASCII characters. */
+// The Name production allows the combining marks U+0300-U+036F after the first character, as a range.
+// eslint-disable-next-line no-misleading-character-class
+const NCNAME = new RegExp(`^[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*$`, 'u');
+/** ASCII name characters: 1 may start a name, 2 may only follow; ':' is checked as the QName separator. */
+const ASCII_NAME = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_:]/.test(ch)) ASCII_NAME[c] = 1;
+  else if (/[-.0-9]/.test(ch)) ASCII_NAME[c] = 2;
+}
+const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
+const NO_NAMESPACES: Readonly<Record<string, string>> = Object.freeze({});
+
+type Bindings = Record<string, string>;
 
 interface MutableElement {
   kind: 'element';
@@ -40,14 +70,15 @@ interface MutableElement {
   prefix: string;
   local: string;
   uri: string;
-  attributes: XmlAttribute[];
-  namespaces: Record<string, string>;
+  attributes: readonly XmlAttribute[];
+  namespaces: Readonly<Record<string, string>>;
   children: XmlNode[];
   parent: MutableElement | undefined;
   line: number;
   column: number;
   start: number;
   end: number;
+  index: number;
 }
 
 /**
@@ -56,36 +87,8 @@ interface MutableElement {
  * other than &amp; &lt; &gt; &quot; &apos; and character references (`entity`), a limit exceeded
  * (`limit`), a non-UTF-8 document (`encoding`), and any well-formedness or namespace error (`syntax`).
  */
-/** Turns a saxes error into an XmlParseError with its reason and position. */
-function classify(raw: string, text: string, position: number, line: number, column: number): XmlParseError {
-  const message = raw.replace(/^\d+:\d+: /, '').replace(/\.$/, '');
-  if (/entity/.test(message)) {
-    // Name the reference and point at its '&' rather than after its ';'.
-    const amp = text.lastIndexOf('&', position);
-    const ref = amp >= 0 ? text.slice(amp, Math.min(position, amp + 40)) : '';
-    const at = amp >= 0 ? lineColumn(text, amp) : { line, column };
-    return new XmlParseError(
-      'entity',
-      `${message}${ref ? ` '${ref}'` : ''}: only &amp; &lt; &gt; &quot; &apos; and character references are accepted`,
-      at.line,
-      at.column,
-    );
-  }
-  if (/doctype/i.test(message)) {
-    const at = lineColumn(text, Math.max(0, text.lastIndexOf('<!DOCTYPE', position)));
-    return new XmlParseError('doctype', `a DOCTYPE (DTD) is not accepted (${message})`, at.line, at.column);
-  }
-  return new XmlParseError('syntax', message, line, column);
-}
-
 export function parseXml(input: Uint8Array | string, options: XmlParseOptions = {}): XmlDocument {
   const maxBytes = options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes;
-  const maxDepth = options.maxDepth ?? XML_DEFAULT_LIMITS.maxDepth;
-  const maxElements = options.maxElements ?? XML_DEFAULT_LIMITS.maxElements;
-  const maxAttributes = options.maxAttributes ?? XML_DEFAULT_LIMITS.maxAttributes;
-  const keepWhitespace = options.keepWhitespaceText ?? false;
-  const keepComments = options.keepComments ?? false;
-
   let text: string;
   if (typeof input === 'string') {
     if (input.length > maxBytes)
@@ -96,110 +99,529 @@ export function parseXml(input: Uint8Array | string, options: XmlParseOptions = 
       throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
     text = decodeUtf8(input);
   }
-  refuseDoctypeInProlog(text);
+  return new Scanner(text, options).document(typeof input === 'string' ? NOT_XML_CHAR : NOT_XML_CHAR_DECODED);
+}
 
-  const parser = new SaxesParser({ xmlns: true, position: true });
-  // saxes reports the position after the token it just read; errors carry its 1-based line/column.
-  const fail = (
-    reason: XmlParseErrorReason,
-    problem: string,
-    line = parser.line,
-    column = parser.column + 1,
-  ): never => {
+class Scanner {
+  private readonly length: number;
+  private readonly hasCarriageReturn: boolean;
+  private readonly maxDepth: number;
+  private readonly maxElements: number;
+  private readonly maxAttributes: number;
+  private readonly keepWhitespace: boolean;
+  private readonly keepComments: boolean;
+  private readonly lines: LineCursor;
+  private readonly stack: MutableElement[] = [];
+  private readonly scopes: Bindings[] = [];
+  private scope: Bindings;
+  private root: MutableElement | undefined;
+  private rootClosed = false;
+  private elements = 0;
+  private declaration: XmlDocument['declaration'];
+  /** Set by qnameEnd(). */
+  private scannedQName = false;
+
+  constructor(
+    private readonly text: string,
+    options: XmlParseOptions,
+  ) {
+    this.length = text.length;
+    this.hasCarriageReturn = text.includes('\r');
+    this.maxDepth = options.maxDepth ?? XML_DEFAULT_LIMITS.maxDepth;
+    this.maxElements = options.maxElements ?? XML_DEFAULT_LIMITS.maxElements;
+    this.maxAttributes = options.maxAttributes ?? XML_DEFAULT_LIMITS.maxAttributes;
+    this.keepWhitespace = options.keepWhitespaceText ?? false;
+    this.keepComments = options.keepComments ?? false;
+    this.lines = new LineCursor(text);
+    const initial: Bindings = Object.create(null) as Bindings;
+    initial.xml = XML_NS;
+    this.scope = initial;
+  }
+
+  private fail(reason: XmlParseErrorReason, problem: string, offset: number): never {
+    const { line, column } = new LineCursor(this.text).at(Math.min(offset, this.length));
     throw new XmlParseError(reason, problem, line, column);
-  };
-  const stack: MutableElement[] = [];
-  let root: MutableElement | undefined;
-  let declaration: XmlDocument['declaration'];
-  let elements = 0;
+  }
 
-  // Registration order matters to V8 (the handlers become properties of the parser object): this
-  // order measured fastest; saxes gets ~5x slower with some others or with more than six handlers.
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    const el = stack[stack.length - 1]!;
-    el.prefix = tag.prefix;
-    el.local = tag.local;
-    el.uri = tag.uri;
-    let count = 0;
-    for (const key in tag.attributes) {
-      const a = tag.attributes[key]!;
-      if (++count > maxAttributes) fail('limit', `more than ${maxAttributes} attributes on <${tag.name}>`);
-      if (a.uri === XMLNS_URI) continue;
-      el.attributes.push({ name: a.name, prefix: a.prefix, local: a.local, uri: a.uri, value: a.value });
+  /** Parses the whole text; `notXmlChar` finds a character outside the Char production. */
+  document(notXmlChar: RegExp): XmlDocument {
+    const text = this.text;
+    const bad = notXmlChar.exec(text);
+    if (bad) {
+      const code = bad[0].codePointAt(0)!;
+      this.fail('syntax', `disallowed character U+${code.toString(16).toUpperCase().padStart(4, '0')}`, bad.index);
     }
-    if (tag.ns) for (const p in tag.ns) el.namespaces[p] = tag.ns[p]!;
-  });
-  parser.on('text', (t) => {
-    const parent = stack[stack.length - 1];
-    if (!parent) return;
-    if (!keepWhitespace && isWhitespace(t)) return;
-    parent.children.push({ kind: 'text', text: t, cdata: false });
-  });
-  parser.on('opentagstart', (tag) => {
-    if (stack.length >= maxDepth) fail('limit', `elements nested deeper than ${maxDepth}`);
-    if (++elements > maxElements) fail('limit', `more than ${maxElements} elements`);
-    const position = parser.position;
-    const start = text.lastIndexOf(`<${tag.name}`, position);
-    let line = parser.line;
-    let column: number;
-    // saxes has read the character after the name; if it was a line end, the line has moved on.
-    if (text.charCodeAt(position - 1) === 10 || text.charCodeAt(position - 1) === 13) {
-      line -= 1;
-      column = start - text.lastIndexOf('\n', start - 1);
+    let pos = 0;
+    if (text.startsWith('<?xml', 0) && isSpace(text.charCodeAt(5))) pos = this.xmlDeclaration();
+    const length = this.length;
+    while (pos < length) {
+      const lt = text.indexOf('<', pos);
+      const end = lt < 0 ? length : lt;
+      if (end > pos) this.characterData(pos, end);
+      if (lt < 0) break;
+      const next = text.charCodeAt(lt + 1);
+      if (next === 0x2f /* / */) pos = this.closeTag(lt);
+      else if (next === 0x3f /* ? */) pos = this.processingInstruction(lt);
+      else if (next === 0x21 /* ! */) pos = this.bang(lt);
+      else pos = this.openTag(lt);
+    }
+    const open = this.stack[this.stack.length - 1];
+    if (open) this.fail('syntax', `unclosed tag: ${open.name}`, length);
+    if (!this.root) this.fail('syntax', 'no root element', length);
+    return { root: this.root, declaration: this.declaration, text, elementCount: this.elements };
+  }
+
+  /** `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` at the very start. */
+  private xmlDeclaration(): number {
+    const text = this.text;
+    const close = text.indexOf('?>', 5);
+    if (close < 0) this.fail('syntax', 'unterminated XML declaration', 0);
+    const body = text.slice(5, close);
+    const m =
+      /^[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"(1\.[0-9]+)"|'(1\.[0-9]+)')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(yes|no)"|'(yes|no)'))?[ \t\r\n]*$/.exec(
+        body,
+      );
+    if (!m) this.fail('syntax', 'malformed XML declaration', 0);
+    const encoding = m[3] ?? m[4];
+    if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
+      this.fail('encoding', `encoding '${encoding}' is not accepted (UTF-8 only)`, 0);
+    }
+    this.declaration = { version: m[1] ?? m[2]!, encoding, standalone: m[5] ?? m[6] };
+    return close + 2;
+  }
+
+  /** Text between two pieces of markup, in the root element or around it. */
+  private characterData(start: number, end: number): void {
+    const raw = this.text.slice(start, end);
+    const parent = this.stack[this.stack.length - 1];
+    if (!parent) {
+      if (!isWhitespace(raw)) this.fail('syntax', 'text data outside of root node', start);
+      return;
+    }
+    const forbidden = raw.indexOf(']]>');
+    if (forbidden >= 0) this.fail('syntax', `the string "]]>" is disallowed in char data`, start + forbidden);
+    if (!this.keepWhitespace && isWhitespace(raw)) return;
+    const value = this.decode(raw, start, false);
+    // Character references may spell white space too (&#32;): such text is indentation as well.
+    if (!this.keepWhitespace && value !== raw && isWhitespace(value)) return;
+    parent.children.push({ kind: 'text', text: value, cdata: false });
+  }
+
+  /**
+   * The value of character data or of an attribute (`raw` starts at offset `start`): line ends
+   * normalised, references replaced, and for an attribute white space characters as spaces.
+   */
+  private decode(raw: string, start: number, attribute: boolean): string {
+    let amp = raw.indexOf('&');
+    if (amp < 0) return this.literal(raw, attribute);
+    let out = '';
+    let from = 0;
+    while (amp >= 0) {
+      out += this.literal(raw.slice(from, amp), attribute);
+      const semi = raw.indexOf(';', amp + 1);
+      const name = semi < 0 ? raw.slice(amp + 1, amp + 12) : raw.slice(amp + 1, semi);
+      out += this.reference(name, semi >= 0, start + amp);
+      from = semi + 1;
+      amp = raw.indexOf('&', from);
+    }
+    return out + this.literal(raw.slice(from), attribute);
+  }
+
+  private literal(s: string, attribute: boolean): string {
+    if (this.hasCarriageReturn && s.includes('\r')) s = s.replace(/\r\n?/g, '\n');
+    if (attribute && /[\t\n]/.test(s)) s = s.replace(/[\t\n]/g, ' ');
+    return s;
+  }
+
+  /** `&name;` (without the delimiters): a predefined entity or a character reference. */
+  private reference(name: string, terminated: boolean, at: number): string {
+    const refused = (problem: string): never =>
+      this.fail(
+        'entity',
+        `${problem} '&${terminated ? `${name};` : name}': only &amp; &lt; &gt; &quot; &apos; and character references are accepted`,
+        at,
+      );
+    if (!terminated) return refused('unterminated entity reference');
+    const predefined = PREDEFINED[name];
+    if (predefined !== undefined) return predefined;
+    if (name.charCodeAt(0) === 0x23 /* # */) {
+      const m = /^#(?:([0-9]{1,7})|x([0-9A-Fa-f]{1,6}))$/.exec(name);
+      const code = m ? (m[1] !== undefined ? Number(m[1]) : parseInt(m[2]!, 16)) : -1;
+      if (code < 0 || code > 0x10ffff || NOT_XML_CHAR.test(String.fromCodePoint(code))) {
+        return refused('malformed character reference');
+      }
+      return String.fromCodePoint(code);
+    }
+    return refused(isQName(name) ? 'undefined entity' : 'malformed entity reference');
+  }
+
+  /** `<!--`, `<![CDATA[` or a refused `<!DOCTYPE`. */
+  private bang(lt: number): number {
+    const text = this.text;
+    if (text.startsWith('<!--', lt)) {
+      const dashes = text.indexOf('--', lt + 4);
+      if (dashes < 0) this.fail('syntax', 'unterminated comment', lt);
+      if (text.charCodeAt(dashes + 2) !== 0x3e /* > */) this.fail('syntax', `"--" is not allowed in a comment`, dashes);
+      const parent = this.stack[this.stack.length - 1];
+      if (this.keepComments && parent) {
+        parent.children.push({ kind: 'comment', text: this.literal(text.slice(lt + 4, dashes), false) });
+      }
+      return dashes + 3;
+    }
+    if (text.startsWith('<![CDATA[', lt)) {
+      const close = text.indexOf(']]>', lt + 9);
+      if (close < 0) this.fail('syntax', 'unterminated CDATA section', lt);
+      const parent = this.stack[this.stack.length - 1];
+      if (!parent) this.fail('syntax', 'text data outside of root node', lt);
+      parent.children.push({ kind: 'text', text: this.literal(text.slice(lt + 9, close), false), cdata: true });
+      return close + 3;
+    }
+    if (/^<!doctype/i.test(text.slice(lt, lt + 9))) this.fail('doctype', 'a DOCTYPE (DTD) is not accepted', lt);
+    return this.fail('syntax', 'incorrect syntax after "<!"', lt);
+  }
+
+  /** `<?target ...?>`: checked and skipped (no vocabulary the node reads uses them). */
+  private processingInstruction(lt: number): number {
+    const text = this.text;
+    const close = text.indexOf('?>', lt + 2);
+    if (close < 0) this.fail('syntax', 'unterminated processing instruction', lt);
+    const nameEnd = this.nameEnd(lt + 2);
+    const target = text.slice(lt + 2, nameEnd);
+    if (target === '' || target.includes(':') || !isQName(target)) {
+      this.fail('syntax', 'malformed processing instruction target', lt + 2);
+    }
+    if (target.toLowerCase() === 'xml') {
+      this.fail('syntax', 'an XML declaration is allowed only at the start of the document', lt);
+    }
+    if (nameEnd !== close && !isSpace(text.charCodeAt(nameEnd))) {
+      this.fail('syntax', 'processing instruction target not followed by white space', nameEnd);
+    }
+    return close + 2;
+  }
+
+  /** Where the name-like run of characters starting at `pos` ends (validated by the caller). */
+  private nameEnd(pos: number): number {
+    const text = this.text;
+    const length = this.length;
+    while (pos < length) {
+      const c = text.charCodeAt(pos);
+      // Non-ASCII characters are taken here and checked by isQName() with the full Name production.
+      if (c < 0x80 && ASCII_NAME[c] === 0) break;
+      pos++;
+    }
+    return pos;
+  }
+
+  /**
+   * Where the name starting at `pos` ends, checking on the way that it is a QName (isQName() for
+   * ASCII names, in the same pass); `scannedQName` tells the result.
+   */
+  private qnameEnd(pos: number): number {
+    const text = this.text;
+    const length = this.length;
+    const start = pos;
+    let colon = -1;
+    let valid = true;
+    let ascii = true;
+    for (; pos < length; pos++) {
+      const c = text.charCodeAt(pos);
+      if (c >= 0x80) {
+        ascii = false;
+        continue;
+      }
+      const kind = ASCII_NAME[c];
+      if (kind === 0) break;
+      if (c === 0x3a /* : */) {
+        if (colon >= 0 || pos === start) valid = false;
+        colon = pos;
+      } else if (kind === 2 && (pos === start || pos === colon + 1)) {
+        valid = false;
+      }
+    }
+    if (pos === start || colon === pos - 1) valid = false;
+    this.scannedQName = valid && (ascii || isQName(text.slice(start, pos)));
+    return pos;
+  }
+
+  private skipSpace(pos: number): number {
+    const text = this.text;
+    while (pos < this.length && isSpace(text.charCodeAt(pos))) pos++;
+    return pos;
+  }
+
+  private openTag(lt: number): number {
+    const text = this.text;
+    if (this.rootClosed) this.fail('syntax', 'text data outside of root node (a second root element)', lt);
+    if (this.stack.length >= this.maxDepth) this.fail('limit', `elements nested deeper than ${this.maxDepth}`, lt);
+    if (++this.elements > this.maxElements) this.fail('limit', `more than ${this.maxElements} elements`, lt);
+    const nameEnd = this.qnameEnd(lt + 1);
+    const name = text.slice(lt + 1, nameEnd);
+    if (!this.scannedQName)
+      this.fail('syntax', name === '' ? 'unexpected "<"' : `malformed tag name '${name}'`, lt + 1);
+
+    // Attributes as written, namespace declarations included (they count against the limit).
+    let names: string[] | undefined;
+    let values: string[] | undefined;
+    let distinct: DistinctNames | undefined;
+    let pos = nameEnd;
+    let selfClosing = false;
+    for (;;) {
+      const afterSpace = this.skipSpace(pos);
+      const c = text.charCodeAt(afterSpace);
+      if (c === 0x3e /* > */) {
+        pos = afterSpace + 1;
+        break;
+      }
+      if (c === 0x2f /* / */) {
+        if (text.charCodeAt(afterSpace + 1) !== 0x3e) this.fail('syntax', 'expected "/>"', afterSpace);
+        pos = afterSpace + 2;
+        selfClosing = true;
+        break;
+      }
+      if (afterSpace >= this.length) this.fail('syntax', `unterminated start tag <${name}>`, lt);
+      if (afterSpace === pos) this.fail('syntax', `white space expected before an attribute of <${name}>`, pos);
+      const attrEnd = this.qnameEnd(afterSpace);
+      const attrName = text.slice(afterSpace, attrEnd);
+      if (!this.scannedQName) {
+        this.fail(
+          'syntax',
+          attrName === '' ? `unexpected character in <${name}>` : `malformed attribute name '${attrName}'`,
+          afterSpace,
+        );
+      }
+      const eq = this.skipSpace(attrEnd);
+      if (text.charCodeAt(eq) !== 0x3d /* = */) this.fail('syntax', `attribute '${attrName}' has no value`, eq);
+      const open = this.skipSpace(eq + 1);
+      const quote = text.charCodeAt(open);
+      if (quote !== 0x22 && quote !== 0x27) this.fail('syntax', `attribute '${attrName}': value not quoted`, open);
+      const close = text.indexOf(quote === 0x22 ? '"' : "'", open + 1);
+      if (close < 0) this.fail('syntax', `attribute '${attrName}': unterminated value`, open);
+      const raw = text.slice(open + 1, close);
+      const lessThan = raw.indexOf('<');
+      if (lessThan >= 0)
+        this.fail('syntax', `attribute '${attrName}': "<" is not allowed in a value`, open + 1 + lessThan);
+      names ??= [];
+      values ??= [];
+      if (names.length >= this.maxAttributes) {
+        this.fail('limit', `more than ${this.maxAttributes} attributes on <${name}>`, afterSpace);
+      }
+      distinct ??= new DistinctNames();
+      if (!distinct.add(attrName)) this.fail('syntax', `duplicate attribute: ${attrName}`, afterSpace);
+      names.push(attrName);
+      values.push(this.decode(raw, open + 1, true));
+      pos = close + 1;
+    }
+
+    const el = this.element(name, lt, names, values);
+    const parent = this.stack[this.stack.length - 1];
+    if (parent) parent.children.push(el);
+    else this.root = el;
+    if (selfClosing) {
+      el.end = pos;
+      if (!parent) this.rootClosed = true;
     } else {
-      column = parser.columnIndex - (position - start) + 1;
+      this.stack.push(el);
+      this.scopes.push(this.scope);
     }
-    const parent = stack[stack.length - 1];
-    const el: MutableElement = {
+    return pos;
+  }
+
+  /** The element with its namespaces resolved; `this.scope` becomes its scope. */
+  private element(name: string, lt: number, names?: string[], values?: string[]): MutableElement {
+    let scope = this.scope;
+    let namespaces = NO_NAMESPACES;
+    let attributes = NO_ATTRIBUTES;
+    if (names) {
+      let declared: Record<string, string> | undefined;
+      for (let i = 0; i < names.length; i++) {
+        const attrName = names[i]!;
+        if (attrName !== 'xmlns' && !attrName.startsWith('xmlns:')) continue;
+        const prefix = attrName === 'xmlns' ? '' : attrName.slice(6);
+        const uri = values![i]!;
+        const problem = namespaceProblem(prefix, uri);
+        if (problem) this.fail('syntax', problem, lt);
+        if (!declared) {
+          declared = {};
+          scope = Object.assign(Object.create(null) as Bindings, scope);
+        }
+        declared[prefix] = uri;
+        scope[prefix] = uri;
+      }
+      if (declared) namespaces = declared;
+      const resolved: XmlAttribute[] = [];
+      let expandedNames: DistinctNames | undefined;
+      for (let i = 0; i < names.length; i++) {
+        const attrName = names[i]!;
+        if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) continue;
+        const colon = attrName.indexOf(':');
+        const prefix = colon < 0 ? '' : attrName.slice(0, colon);
+        const local = colon < 0 ? attrName : attrName.slice(colon + 1);
+        // Unprefixed attributes are in no namespace (they do not take the default one).
+        const uri = colon < 0 ? '' : (scope[prefix] ?? this.unbound(prefix, lt));
+        // Two prefixes bound to one namespace can make different names the same attribute.
+        if (colon >= 0) {
+          const expanded = `{${uri}}${local}`;
+          expandedNames ??= new DistinctNames();
+          if (!expandedNames.add(expanded)) this.fail('syntax', `duplicate attribute: ${expanded}`, lt);
+        }
+        resolved.push({ name: attrName, prefix, local, uri, value: values![i]! });
+      }
+      if (resolved.length > 0) attributes = resolved;
+    }
+    this.scope = scope;
+    const colon = name.indexOf(':');
+    const prefix = colon < 0 ? '' : name.slice(0, colon);
+    const uri = (colon < 0 ? scope[''] : (scope[prefix] ?? this.unbound(prefix, lt))) ?? '';
+    const { line, column } = this.lines.at(lt);
+    return {
       kind: 'element',
-      name: tag.name,
-      prefix: '',
-      local: '',
-      uri: '',
-      attributes: [],
-      namespaces: {},
+      name,
+      prefix,
+      local: colon < 0 ? name : name.slice(colon + 1),
+      uri,
+      attributes,
+      namespaces,
       children: [],
-      parent,
+      parent: this.stack[this.stack.length - 1],
       line,
       column,
-      start,
+      start: lt,
       end: -1,
+      index: this.elements - 1,
     };
-    if (parent) parent.children.push(el);
-    else root = el;
-    stack.push(el);
-  });
-  parser.on('closetag', () => {
-    const el = stack.pop();
-    if (el) el.end = parser.position;
-  });
-  parser.on('cdata', (t) => {
-    stack[stack.length - 1]?.children.push({ kind: 'text', text: t, cdata: true });
-  });
-  parser.on('xmldecl', (decl) => {
-    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) {
-      fail('encoding', `encoding '${decl.encoding}' is not accepted (UTF-8 only)`);
-    }
-    declaration = { version: decl.version ?? '1.0', encoding: decl.encoding, standalone: decl.standalone };
-  });
-  if (keepComments) parser.on('comment', (t) => stack[stack.length - 1]?.children.push({ kind: 'comment', text: t }));
-
-  try {
-    parser.write(text).close();
-  } catch (err) {
-    if (err instanceof XmlParseError) throw err;
-    // saxes reports its own errors by throwing: an `error` handler would cost a 6x slowdown (V8
-    // stops optimising the parser object once more than six handlers are set on it).
-    throw classify(
-      err instanceof Error ? err.message : String(err),
-      text,
-      parser.position,
-      parser.line,
-      parser.column + 1,
-    );
   }
-  if (!root) throw new XmlParseError('syntax', 'no root element', parser.line, parser.column + 1);
-  return { root: root, declaration, text };
+
+  private unbound(prefix: string, at: number): never {
+    return this.fail('syntax', `unbound namespace prefix: "${prefix}"`, at);
+  }
+
+  private closeTag(lt: number): number {
+    const text = this.text;
+    const el = this.stack.pop();
+    // The usual case, `</name>` of the open element, without taking the name out of the text.
+    if (el && this.closesWith(el.name, lt + 2)) return this.closed(el, lt + 3 + el.name.length);
+    const nameEnd = this.nameEnd(lt + 2);
+    const name = text.slice(lt + 2, nameEnd);
+    if (!el) this.fail('syntax', `unexpected close tag </${name}>`, lt);
+    if (name !== el.name) this.fail('syntax', `unexpected close tag </${name}> (expected </${el.name}>)`, lt);
+    const gt = this.skipSpace(nameEnd);
+    if (text.charCodeAt(gt) !== 0x3e /* > */) this.fail('syntax', `malformed close tag </${name}>`, gt);
+    return this.closed(el, gt + 1);
+  }
+
+  /** Whether `name>` stands at `pos` (compared in place: startsWith() measured slower here). */
+  private closesWith(name: string, pos: number): boolean {
+    const text = this.text;
+    const length = name.length;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(pos + i) !== name.charCodeAt(i)) return false;
+    return text.charCodeAt(pos + length) === 0x3e; /* > */
+  }
+
+  /** Ends `el` (popped already) at `end`, just after its end tag. */
+  private closed(el: MutableElement, end: number): number {
+    el.end = end;
+    this.scope = this.scopes.pop()!;
+    if (this.stack.length === 0) this.rootClosed = true;
+    return end;
+  }
+}
+
+/**
+ * Names added one by one, telling whether each was there already: a scan for the usual few, a Set
+ * beyond, so that the maximum number of attributes cannot cost a quadratic number of comparisons.
+ */
+class DistinctNames {
+  private readonly few: string[] = [];
+  private many: Set<string> | undefined;
+
+  /** Adds `name`; false when it was there already. */
+  add(name: string): boolean {
+    if (this.many) {
+      if (this.many.has(name)) return false;
+      this.many.add(name);
+      return true;
+    }
+    if (this.few.includes(name)) return false;
+    this.few.push(name);
+    if (this.few.length >= 16) this.many = new Set(this.few);
+    return true;
+  }
+}
+
+/** Why a namespace declaration is not acceptable (Namespaces in XML 1.0, section 3), if it is not. */
+function namespaceProblem(prefix: string, uri: string): string | undefined {
+  if (prefix === 'xmlns') return 'the prefix xmlns must not be declared';
+  if (prefix === 'xml' && uri !== XML_NS) return `the prefix xml must be bound to ${XML_NS}`;
+  if (prefix !== 'xml' && uri === XML_NS) return `only the prefix xml may be bound to ${XML_NS}`;
+  if (uri === XMLNS_NS) return `no prefix may be bound to ${XMLNS_NS}`;
+  if (prefix !== '' && uri === '') return `the prefix ${prefix} cannot be undeclared (XML 1.0)`;
+  return undefined;
+}
+
+/** A QName of Namespaces in XML: NCName, or NCName ':' NCName. */
+function isQName(name: string): boolean {
+  const length = name.length;
+  if (length === 0) return false;
+  let ascii = true;
+  let colon = -1;
+  for (let i = 0; i < length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) ascii = false;
+    else if (c === 0x3a /* : */) {
+      if (colon >= 0) return false;
+      colon = i;
+    }
+  }
+  if (colon === 0 || colon === length - 1) return false;
+  if (!ascii) {
+    return colon < 0 ? NCNAME.test(name) : NCNAME.test(name.slice(0, colon)) && NCNAME.test(name.slice(colon + 1));
+  }
+  return ASCII_NAME[name.charCodeAt(0)] === 1 && (colon < 0 || ASCII_NAME[name.charCodeAt(colon + 1)] === 1);
+}
+
+/**
+ * Line and column of offsets met in increasing order, found by jumping from line break to line
+ * break (a document without line breaks costs nothing). A line break is LF, CR LF or a lone CR.
+ */
+class LineCursor {
+  private line = 1;
+  private lineStart = 0;
+  /** The next LF and CR at or after the last search (Infinity: none left); -1 before the first. */
+  private nextLf = -1;
+  private nextCr = -1;
+  private nextBreak: number;
+
+  constructor(private readonly text: string) {
+    if (!text.includes('\r')) this.nextCr = Infinity;
+    this.nextBreak = this.breakFrom(0);
+  }
+
+  /**
+   * The first line break at or after `from`. Each kind is searched again only once passed, so a
+   * document of many LF lines with one CR somewhere costs one search for the CR, not one per line.
+   */
+  private breakFrom(from: number): number {
+    if (this.nextLf < from) {
+      const lf = this.text.indexOf('\n', from);
+      this.nextLf = lf < 0 ? Infinity : lf;
+    }
+    if (this.nextCr < from) {
+      const cr = this.text.indexOf('\r', from);
+      this.nextCr = cr < 0 ? Infinity : cr;
+    }
+    return Math.min(this.nextLf, this.nextCr);
+  }
+
+  /** 1-based line and column (in UTF-16 code units) of `offset`. */
+  at(offset: number): { line: number; column: number } {
+    while (this.nextBreak < offset) {
+      const at = this.nextBreak;
+      this.line++;
+      this.lineStart = this.text.charCodeAt(at) === 13 && this.text.charCodeAt(at + 1) === 10 ? at + 2 : at + 1;
+      this.nextBreak = this.breakFrom(this.lineStart);
+    }
+    return { line: this.line, column: offset - this.lineStart + 1 };
+  }
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
@@ -234,44 +656,7 @@ function invalidUtf8At(bytes: Uint8Array): { line: number; column: number } {
   while (start > 0 && (bytes[start - 1]! & 0xc0) === 0x80) start--;
   if (start > 0 && bytes[start - 1]! >= 0xc0) start--;
   const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, start));
-  return lineColumn(prefix, prefix.length);
-}
-
-/**
- * A DOCTYPE can only stand in the prolog; it is refused there before saxes reads it, so that an
- * internal subset of any size or shape is never parsed. Skips whitespace, the XML declaration,
- * comments and processing instructions.
- */
-function refuseDoctypeInProlog(text: string): void {
-  let i = 0;
-  for (;;) {
-    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-    if (text.startsWith('<?', i)) {
-      const end = text.indexOf('?>', i + 2);
-      if (end < 0) return;
-      i = end + 2;
-    } else if (text.startsWith('<!--', i)) {
-      const end = text.indexOf('-->', i + 4);
-      if (end < 0) return;
-      i = end + 3;
-    } else {
-      break;
-    }
-  }
-  if (text.startsWith('<!DOCTYPE', i) || text.startsWith('<!doctype', i)) {
-    const { line, column } = lineColumn(text, i);
-    throw new XmlParseError('doctype', 'a DOCTYPE (DTD) is not accepted', line, column);
-  }
-}
-
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
+  return new LineCursor(prefix).at(prefix.length);
 }
 
 function isSpace(c: number): boolean {

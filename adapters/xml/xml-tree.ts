@@ -30,6 +30,8 @@ export interface XmlElement {
   /** Offsets into XmlDocument.text: the '<' of the start tag, and just after the end tag. */
   readonly start: number;
   readonly end: number;
+  /** Position in document order, 0 for the root: lets a reader keep per-element marks in an array. */
+  readonly index: number;
 }
 
 export interface XmlText {
@@ -51,6 +53,8 @@ export interface XmlDocument {
   readonly declaration?: { readonly version: string; readonly encoding?: string; readonly standalone?: string };
   /** The decoded source text; element offsets index into it. */
   readonly text: string;
+  /** Elements in the document (each element's `index` is below it). */
+  readonly elementCount: number;
 }
 
 /** Child elements of `el`, optionally only those with namespace `uri` and local name `local`. */

@@ -150,9 +150,12 @@ export function readCount(seg: Segment, e: number, c: number, element: string): 
 
 /** Cuts text into pieces of `size` characters (code points stay whole) over at most `max` pieces. */
 export function split(text: string, size: number, max: number, what: string): string[] {
-  const chars = Array.from(text);
+  // Without surrogate pairs every code point is one UTF-16 unit: cut the string itself.
+  const chars: string | string[] = /[\uD800-\uDFFF]/.test(text) ? Array.from(text) : text;
   const out: string[] = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  for (let i = 0; i < chars.length; i += size) {
+    out.push(typeof chars === 'string' ? chars.slice(i, i + size) : chars.slice(i, i + size).join(''));
+  }
   if (out.length > max) {
     throw new EdifactSyntaxError(
       { element: what },

@@ -26,8 +26,18 @@ const TYPE_NAME: Readonly<Record<number, string>> = {
 /** BGM 1001 for a cargo report: 85, customs manifest. */
 const CARGO_REPORT = '85';
 
+/** Enum value names by number, per enum object (built once: the enums are fixed). */
+const enumNames = new WeakMap<object, ReadonlyMap<unknown, string>>();
+
 const shortName = (values: object, prefix: string, n: number): string => {
-  const name = Object.entries(values).find(([, v]) => v === n)?.[0];
+  let names = enumNames.get(values);
+  if (!names) {
+    // The first name of a number wins, as a search in declaration order would find it.
+    const byNumber = new Map<unknown, string>();
+    for (const [name, v] of Object.entries(values)) if (!byNumber.has(v)) byNumber.set(v, name);
+    enumNames.set(values, (names = byNumber));
+  }
+  const name = names.get(n);
   return name ? name.slice(prefix.length) : String(n);
 };
 

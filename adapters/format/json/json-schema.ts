@@ -125,38 +125,79 @@ const INT64_TEXT = /^-?(0|[1-9][0-9]{0,19})$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+/** Where a value stands (a field name or an array index under its parent), for error messages. */
+interface JsonPlace {
+  readonly up: JsonPlace | undefined;
+  readonly key: string | number;
+}
+
+/** The JSON path of `place` below `root`, e.g. `$.declaration.goodsShipment.goodsItems[2]`. */
+function pathOf(root: string, place: JsonPlace | undefined): string {
+  let path = '';
+  for (let p = place; p; p = p.up) path = (typeof p.key === 'number' ? `[${p.key}]` : `.${p.key}`) + path;
+  return root + path;
+}
+
+function placeOf(parent: JsonPlace | undefined, key: string, index: number | undefined): JsonPlace {
+  return index === undefined ? { up: parent, key } : { up: { up: parent, key }, key: index };
+}
+
+function failAt(typeName: string, root: string, place: JsonPlace | undefined, problem: string): never {
+  throw new FormatInvalidError(typeName, `${pathOf(root, place)}: ${problem}`);
+}
+
 /**
  * Checks `value` against `rule` and returns a copy that protobufjs's fromObject reads exactly:
  * JSON names, enum names, int64 as decimal strings, bytes as Buffers. Throws FormatInvalidError
- * naming the JSON path of the first problem.
+ * naming the JSON path of the first problem (the path is built only then).
  */
 export function validateJson(value: unknown, rule: MessageRule, typeName: string, at = '$'): Record<string, unknown> {
-  const fail = (where: string, problem: string): never => {
-    throw new FormatInvalidError(typeName, `${where}: ${problem}`);
-  };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(at, 'expected a JSON object');
+  return validateObject(value, rule, typeName, at, undefined);
+}
+
+function validateObject(
+  value: unknown,
+  rule: MessageRule,
+  typeName: string,
+  root: string,
+  place: JsonPlace | undefined,
+): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    failAt(typeName, root, place, 'expected a JSON object');
+  }
+  const object = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  const oneofSet = new Map<string, string>();
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    const where = `${at}.${key}`;
+  let oneofSet: Map<string, string> | undefined;
+  for (const key of Object.keys(object)) {
+    const v = object[key];
     const field = rule.fields.get(key);
-    if (!field) fail(where, `unknown field of ${rule.fullName}`);
-    if (Object.prototype.hasOwnProperty.call(out, field!.name))
-      fail(where, `field '${field!.name}' given twice (JSON and proto names)`);
+    if (!field) return failAt(typeName, root, { up: place, key }, `unknown field of ${rule.fullName}`);
+    if (Object.prototype.hasOwnProperty.call(out, field.name)) {
+      failAt(typeName, root, { up: place, key }, `field '${field.name}' given twice (JSON and proto names)`);
+    }
     // proto3 JSON: null means "the default value", i.e. absent.
     if (v === null) continue;
-    if (field!.oneof) {
-      const other = oneofSet.get(field!.oneof);
-      if (other) fail(where, `only one of oneof '${field!.oneof}' may be set, '${other}' is set too`);
-      oneofSet.set(field!.oneof, field!.name);
+    if (field.oneof) {
+      oneofSet ??= new Map();
+      const other = oneofSet.get(field.oneof);
+      if (other) {
+        failAt(
+          typeName,
+          root,
+          { up: place, key },
+          `only one of oneof '${field.oneof}' may be set, '${other}' is set too`,
+        );
+      }
+      oneofSet.set(field.oneof, field.name);
     }
-    if (field!.repeated) {
-      if (!Array.isArray(v)) fail(where, 'expected an array');
-      out[field!.name] = (v as unknown[]).map((item, i) =>
-        validateValue(item, field!, typeName, `${where}[${i}]`, fail),
-      );
+    if (field.repeated) {
+      if (!Array.isArray(v)) failAt(typeName, root, { up: place, key }, 'expected an array');
+      const items = v as unknown[];
+      const list = new Array<unknown>(items.length);
+      for (let i = 0; i < items.length; i++) list[i] = validateValue(items[i], field, typeName, root, place, key, i);
+      out[field.name] = list;
     } else {
-      out[field!.name] = validateValue(v, field!, typeName, where, fail);
+      out[field.name] = validateValue(v, field, typeName, root, place, key, undefined);
     }
   }
   return out;
@@ -166,20 +207,24 @@ function validateValue(
   v: unknown,
   field: FieldRule,
   typeName: string,
-  where: string,
-  fail: (where: string, problem: string) => never,
+  root: string,
+  parent: JsonPlace | undefined,
+  key: string,
+  index: number | undefined,
 ): unknown {
+  // No path per value: the place is made only for a message inside or for a failure.
+  const fail = (problem: string): never => failAt(typeName, root, placeOf(parent, key, index), problem);
   switch (field.kind) {
     case 'string':
-      return typeof v === 'string' ? v : fail(where, `expected a string, got ${describe(v)}`);
+      return typeof v === 'string' ? v : fail(`expected a string, got ${describe(v)}`);
     case 'bool':
-      return typeof v === 'boolean' ? v : fail(where, `expected true or false, got ${describe(v)}`);
+      return typeof v === 'boolean' ? v : fail(`expected true or false, got ${describe(v)}`);
     case 'int32':
     case 'uint32': {
       const min = field.kind === 'int32' ? -(2 ** 31) : 0;
       const max = field.kind === 'int32' ? 2 ** 31 - 1 : 2 ** 32 - 1;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-        return fail(where, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+        return fail(`expected an integer from ${min} to ${max}, got ${describe(v)}`);
       }
       return v;
     }
@@ -188,28 +233,29 @@ function validateValue(
       let text: string;
       if (typeof v === 'number' && Number.isSafeInteger(v)) text = String(v);
       else if (typeof v === 'string' && INT64_TEXT.test(v)) text = v;
-      else return fail(where, `expected a 64-bit integer as a decimal string, got ${describe(v)}`);
+      else return fail(`expected a 64-bit integer as a decimal string, got ${describe(v)}`);
       const n = BigInt(text);
       const [min, max] = field.kind === 'int64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
-      if (n < min || n > max) return fail(where, `${text} is outside the ${field.kind} range`);
+      if (n < min || n > max) return fail(`${text} is outside the ${field.kind} range`);
       return text;
     }
     case 'double':
     case 'float':
       if (typeof v === 'number' && Number.isFinite(v)) return v;
       if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return Number(v);
-      return fail(where, `expected a number, got ${describe(v)}`);
+      return fail(`expected a number, got ${describe(v)}`);
     case 'bytes':
-      if (typeof v !== 'string' || (!BASE64.test(v) && !BASE64URL.test(v)))
-        return fail(where, `expected base64 bytes, got ${describe(v)}`);
+      if (typeof v !== 'string' || (!BASE64.test(v) && !BASE64URL.test(v))) {
+        return fail(`expected base64 bytes, got ${describe(v)}`);
+      }
       return Buffer.from(v, 'base64');
     case 'enum':
       if (typeof v !== 'string' || !field.enumValues?.has(v)) {
-        return fail(where, `expected one of ${[...(field.enumValues ?? [])].join(', ')}, got ${describe(v)}`);
+        return fail(`expected one of ${[...(field.enumValues ?? [])].join(', ')}, got ${describe(v)}`);
       }
       return v;
     case 'message':
-      return validateJson(v, field.message!, typeName, where);
+      return validateObject(v, field.message!, typeName, root, placeOf(parent, key, index));
   }
 }
 
@@ -218,7 +264,8 @@ function validateValue(
  * from a toObject() result, in place, except on oneof members, whose presence is the value.
  */
 export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule): Record<string, unknown> {
-  for (const [key, value] of Object.entries(object)) {
+  for (const key of Object.keys(object)) {
+    const value = object[key];
     const field = rule.fields.get(key);
     if (!field || field.repeated) {
       if (field?.kind === 'message' && Array.isArray(value)) {

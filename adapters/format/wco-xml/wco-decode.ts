@@ -34,19 +34,23 @@ export interface WcoDecoded {
 }
 
 class Reader {
-  readonly used = new Set<XmlElement | XmlAttribute>();
-  readonly touched = new Set<XmlElement>();
-  /** Canonical paths set from WCO elements, with their values (the extension may not contradict them). */
-  readonly mapped = new Map<string, string>();
-  constructor(readonly ns: string) {}
+  /** Attributes read. */
+  readonly used = new Set<XmlAttribute>();
+  /** By element index: 1 when something was read from the element or from an element inside it. */
+  readonly touched: Uint8Array;
+  constructor(
+    readonly ns: string,
+    elementCount: number,
+  ) {
+    this.touched = new Uint8Array(elementCount);
+  }
 
   fail(el: XmlElement, problem: string, attribute?: string): never {
     throw new FormatInvalidError(ENVELOPE, `${xpathOf(el)}${attribute ? `/@${attribute}` : ''}: ${problem}`);
   }
 
   private use(el: XmlElement): void {
-    this.used.add(el);
-    for (let e: XmlElement | undefined = el; e && !this.touched.has(e); e = e.parent) this.touched.add(e);
+    for (let e: XmlElement | undefined = el; e && this.touched[e.index] === 0; e = e.parent) this.touched[e.index] = 1;
   }
 
   /** Marks a structural element (its meaning is the document's shape, not a field). */
@@ -62,9 +66,13 @@ class Reader {
 
   one(parent: XmlElement | undefined, local: string): XmlElement | undefined {
     if (!parent) return undefined;
-    const found = this.kids(parent, local);
-    if (found.length > 1) this.fail(found[1]!, `<${local}> may appear only once here`);
-    return found[0];
+    let found: XmlElement | undefined;
+    for (const c of parent.children) {
+      if (c.kind !== 'element' || c.local !== local || c.uri !== this.ns) continue;
+      if (found) this.fail(c, `<${local}> may appear only once here`);
+      found = c;
+    }
+    return found;
   }
 
   text(el: XmlElement): string {
@@ -85,28 +93,24 @@ class Reader {
     return undefined;
   }
 
-  /** Reads leaf `local` of `parent` into `target[key]` (canonical path `path`) when not empty. */
-  leaf(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): XmlElement | undefined {
+  /** Reads leaf `local` of `parent` into `target[key]` when not empty. */
+  leaf(parent: XmlElement | undefined, local: string, target: Json, key: string): XmlElement | undefined {
     const el = this.one(parent, local);
     if (!el) return undefined;
     const v = this.text(el);
-    if (v !== '') {
-      target[key] = v;
-      this.mapped.set(path, v);
-    }
+    if (v !== '') target[key] = v;
     return el;
   }
 
-  uint(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): void {
+  uint(parent: XmlElement | undefined, local: string, target: Json, key: string): void {
     const el = this.one(parent, local);
     if (!el) return;
     const v = this.text(el);
     if (!/^[0-9]{1,9}$/.test(v)) this.fail(el, `'${v}' is not a whole number`);
     target[key] = Number(v);
-    this.mapped.set(path, String(Number(v)));
   }
 
-  dateTime(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): void {
+  dateTime(parent: XmlElement | undefined, local: string, target: Json, key: string): void {
     const el = this.one(parent, local);
     if (!el) return;
     this.structural(el);
@@ -116,62 +120,49 @@ class Reader {
     const t = parseWcoDateTime(text, this.attr(s, 'formatCode'));
     if (typeof t === 'string') this.fail(s, t);
     target[key] = String(t);
-    this.mapped.set(path, String(t));
   }
 
   /** An amount with its currencyID attribute. */
-  amount(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string): void {
+  amount(parent: XmlElement | undefined, local: string, target: Json, key: string): void {
     const el = this.one(parent, local);
     if (!el) return;
     const value = this.text(el);
     const currency = this.attr(el, 'currencyID');
     const a: Json = {};
-    if (value !== '') this.set(a, 'value', value, `${path}.value`);
-    if (currency) this.set(a, 'currencyCode', currency, `${path}.currencyCode`);
+    if (value !== '') a.value = value;
+    if (currency) a.currencyCode = currency;
     target[key] = a;
   }
 
-  set(target: Json, key: string, value: string, path: string): void {
-    target[key] = value;
-    this.mapped.set(path, value);
-  }
-
-  party(el: XmlElement | undefined, path: string): Json | undefined {
+  party(el: XmlElement | undefined): Json | undefined {
     if (!el) return undefined;
     this.structural(el);
     const p: Json = {};
-    this.leaf(el, 'Name', p, 'name', `${path}.name`);
-    this.leaf(el, 'ID', p, 'id', `${path}.id`);
+    this.leaf(el, 'Name', p, 'name');
+    this.leaf(el, 'ID', p, 'id');
     const address = this.one(el, 'Address');
     if (address) {
       this.structural(address);
       const a: Json = {};
-      const ap = `${path}.address`;
-      this.leaf(address, 'CityName', a, 'cityName', `${ap}.cityName`);
-      this.leaf(address, 'CountryCode', a, 'countryCode', `${ap}.countryCode`);
-      this.leaf(address, 'CountrySubDivisionCode', a, 'countrySubDivisionCode', `${ap}.countrySubDivisionCode`);
-      this.leaf(address, 'Line', a, 'line', `${ap}.line`);
-      this.leaf(address, 'PostcodeID', a, 'postcodeId', `${ap}.postcodeId`);
+      this.leaf(address, 'CityName', a, 'cityName');
+      this.leaf(address, 'CountryCode', a, 'countryCode');
+      this.leaf(address, 'CountrySubDivisionCode', a, 'countrySubDivisionCode');
+      this.leaf(address, 'Line', a, 'line');
+      this.leaf(address, 'PostcodeID', a, 'postcodeId');
       p.address = a;
     }
     return p;
   }
 
-  transportMeans(el: XmlElement | undefined, path: string): Json | undefined {
+  transportMeans(el: XmlElement | undefined): Json | undefined {
     if (!el) return undefined;
     this.structural(el);
     const t: Json = {};
-    this.leaf(el, 'Name', t, 'name', `${path}.name`);
-    this.leaf(el, 'ID', t, 'id', `${path}.id`);
-    this.leaf(el, 'IdentificationTypeCode', t, 'identificationTypeCode', `${path}.identificationTypeCode`);
-    this.leaf(
-      el,
-      'RegistrationNationalityCode',
-      t,
-      'registrationNationalityCode',
-      `${path}.registrationNationalityCode`,
-    );
-    this.leaf(el, 'ModeCode', t, 'modeCode', `${path}.modeCode`);
+    this.leaf(el, 'Name', t, 'name');
+    this.leaf(el, 'ID', t, 'id');
+    this.leaf(el, 'IdentificationTypeCode', t, 'identificationTypeCode');
+    this.leaf(el, 'RegistrationNationalityCode', t, 'registrationNationalityCode');
+    this.leaf(el, 'ModeCode', t, 'modeCode');
     return t;
   }
 
@@ -182,11 +173,11 @@ class Reader {
   }
 
   /** `<X><ID>v</ID></X>`: reads v into target[key]. */
-  idOf(parent: XmlElement | undefined, local: string, target: Json, key: string, path: string, child = 'ID'): void {
+  idOf(parent: XmlElement | undefined, local: string, target: Json, key: string, child = 'ID'): void {
     const el = this.one(parent, local);
     if (!el) return;
     this.structural(el);
-    this.leaf(el, child, target, key, path);
+    this.leaf(el, child, target, key);
   }
 }
 
@@ -222,7 +213,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
     );
   }
   const document = body.local === 'Declaration' ? 'DEC' : 'RES';
-  const r = new Reader(body.uri);
+  const r = new Reader(body.uri, doc.elementCount);
   r.structural(body);
   const envelope: Json = {};
   const declaration: Json = {};
@@ -232,7 +223,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
 
   let extension: XmlElement | undefined;
   if (metaData) {
-    const m = new Reader(metaData.uri);
+    const m = new Reader(metaData.uri, doc.elementCount);
     const typeName = m.one(metaData, 'WCOTypeName');
     if (typeName) {
       const t = m.text(typeName);
@@ -257,12 +248,14 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
     r.structural(extension);
     const fields = extension.children.filter((c): c is XmlElement => c.kind === 'element');
     if (fields.length > MAX_EXTENSION_FIELDS) r.fail(extension, `more than ${MAX_EXTENSION_FIELDS} fields`);
+    // The WCO elements have set their fields by now: the extension may only add to them.
+    const fromExtension = new Set<string>();
     for (const f of fields) {
       if (f.local !== 'Field' || f.uri !== NS.gnc) r.fail(f, 'gnc:Extension holds gnc:Field elements only');
       const path = attributeValue(f, 'path') ?? r.fail(f, "gnc:Field needs a 'path' attribute");
       const value = r.text(f);
       for (const a of f.attributes) if (a.local === 'path' && a.uri === '') r.used.add(a);
-      applyExtensionField(envelope, rule, path, value, r.mapped, xpathOf(f));
+      applyExtensionField(envelope, rule, path, value, fromExtension, () => xpathOf(f));
     }
   }
   const h = header as { messageId?: string; createdAtMs?: string };
@@ -279,56 +272,53 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
 }
 
 function decodeDeclaration(r: Reader, d: XmlElement, out: Json): void {
-  const P = 'declaration';
   const fc = r.one(d, 'FunctionCode');
   // 9 = original declaration: the only kind the canonical Declaration expresses.
   if (fc && textContent(fc) === '9') r.structural(fc);
-  r.leaf(d, 'FunctionalReferenceID', out, 'lrn', `${P}.lrn`);
-  r.leaf(d, 'ID', out, 'mrn', `${P}.mrn`);
-  r.dateTime(d, 'IssueDateTime', out, 'issuedAtMs', `${P}.issuedAtMs`);
+  r.leaf(d, 'FunctionalReferenceID', out, 'lrn');
+  r.leaf(d, 'ID', out, 'mrn');
+  r.dateTime(d, 'IssueDateTime', out, 'issuedAtMs');
   const typeCode = r.one(d, 'TypeCode');
   if (typeCode) {
     const code = r.text(typeCode);
     const type = DECLARATION_TYPES[code.slice(0, 2)];
     if (type) {
-      r.set(out, 'type', type, `${P}.type`);
-      if (code.length > 2) r.set(out, 'additionalTypeCode', code.slice(2), `${P}.additionalTypeCode`);
+      out.type = type;
+      if (code.length > 2) out.additionalTypeCode = code.slice(2);
     } else if (code !== '') {
-      r.set(out, 'additionalTypeCode', code, `${P}.additionalTypeCode`);
+      out.additionalTypeCode = code;
     }
   }
-  r.leaf(d, 'DeclarationOfficeID', out, 'officeOfLodgementId', `${P}.officeOfLodgementId`);
-  r.amount(d, 'InvoiceAmount', out, 'invoiceAmount', `${P}.invoiceAmount`);
-  r.uint(d, 'TotalPackageQuantity', out, 'totalPackageQuantity', `${P}.totalPackageQuantity`);
-  const agent = r.party(r.one(d, 'Agent'), `${P}.agent`);
+  r.leaf(d, 'DeclarationOfficeID', out, 'officeOfLodgementId');
+  r.amount(d, 'InvoiceAmount', out, 'invoiceAmount');
+  r.uint(d, 'TotalPackageQuantity', out, 'totalPackageQuantity');
+  const agent = r.party(r.one(d, 'Agent'));
   if (agent) out.agent = agent;
-  const declarant = r.party(r.one(d, 'Declarant'), `${P}.declarant`);
+  const declarant = r.party(r.one(d, 'Declarant'));
   if (declarant) out.declarant = declarant;
-  const exporter = r.party(r.one(d, 'Exporter'), `${P}.exporter`);
+  const exporter = r.party(r.one(d, 'Exporter'));
   if (exporter) out.exporter = exporter;
 
-  const C = `${P}.consignment`;
   const consignment: Json = {};
-  const border = r.transportMeans(r.one(d, 'BorderTransportMeans'), `${C}.borderTransportMeans`);
+  const border = r.transportMeans(r.one(d, 'BorderTransportMeans'));
   if (border) consignment.borderTransportMeans = border;
-  r.idOf(d, 'ExitOffice', consignment, 'borderOfficeId', `${C}.borderOfficeId`);
+  r.idOf(d, 'ExitOffice', consignment, 'borderOfficeId');
   const dc = r.one(d, 'Consignment');
   if (dc) {
     r.structural(dc);
-    r.idOf(dc, 'LoadingLocation', consignment, 'loadingLocationId', `${C}.loadingLocationId`);
-    r.idOf(dc, 'TransportContractDocument', consignment, 'transportDocumentId', `${C}.transportDocumentId`);
-    r.idOf(dc, 'UnloadingLocation', consignment, 'unloadingLocationId', `${C}.unloadingLocationId`);
+    r.idOf(dc, 'LoadingLocation', consignment, 'loadingLocationId');
+    r.idOf(dc, 'TransportContractDocument', consignment, 'transportDocumentId');
+    r.idOf(dc, 'UnloadingLocation', consignment, 'unloadingLocationId');
   }
 
   const gs = r.one(d, 'GoodsShipment');
-  const S = `${P}.goodsShipment`;
   const shipment: Json = {};
   if (gs) {
     r.structural(gs);
-    r.leaf(gs, 'TransactionNatureCode', shipment, 'transactionNatureCode', `${S}.transactionNatureCode`);
-    const consignee = r.party(r.one(gs, 'Consignee'), `${C}.consignee`);
+    r.leaf(gs, 'TransactionNatureCode', shipment, 'transactionNatureCode');
+    const consignee = r.party(r.one(gs, 'Consignee'));
     if (consignee) consignment.consignee = consignee;
-    const consignor = r.party(r.one(gs, 'Consignor'), `${C}.consignor`);
+    const consignor = r.party(r.one(gs, 'Consignor'));
     if (consignor) consignment.consignor = consignor;
     const gc = r.one(gs, 'Consignment');
     if (gc) {
@@ -337,25 +327,21 @@ function decodeDeclaration(r: Reader, d: XmlElement, out: Json): void {
       if (cc) {
         const v = r.text(cc);
         if (v !== '0' && v !== '1') r.fail(cc, `'${v}' is not 0 or 1`);
-        if (v === '1') {
-          r.mapped.set(`${C}.containerised`, 'true');
-          consignment.containerised = true;
-        }
+        if (v === '1') consignment.containerised = true;
       }
-      const dep = r.transportMeans(r.one(gc, 'DepartureTransportMeans'), `${C}.departureTransportMeans`);
+      const dep = r.transportMeans(r.one(gc, 'DepartureTransportMeans'));
       if (dep) consignment.departureTransportMeans = dep;
       const equipment = r.kids(gc, 'TransportEquipment').map((te, i) => {
-        const E = `${C}.transportEquipment[${i}]`;
         r.structural(te);
         r.sequence(te, i + 1);
         const e: Json = {};
-        r.leaf(te, 'ID', e, 'id', `${E}.id`);
-        r.leaf(te, 'CharacteristicCode', e, 'sizeTypeCode', `${E}.sizeTypeCode`);
+        r.leaf(te, 'ID', e, 'id');
+        r.leaf(te, 'CharacteristicCode', e, 'sizeTypeCode');
         const seals = r.kids(te, 'Seal').map((s, j) => {
           r.structural(s);
           r.sequence(s, j + 1);
           const seal: Json = {};
-          r.leaf(s, 'ID', seal, 'id', `${E}.seals[${j}].id`);
+          r.leaf(s, 'ID', seal, 'id');
           return seal;
         });
         if (seals.length) e.seals = seals;
@@ -363,36 +349,36 @@ function decodeDeclaration(r: Reader, d: XmlElement, out: Json): void {
       });
       if (equipment.length) consignment.transportEquipment = equipment;
     }
-    r.idOf(gs, 'Destination', shipment, 'destinationCountryCode', `${S}.destinationCountryCode`, 'CountryCode');
-    r.idOf(gs, 'ExportCountry', shipment, 'exportCountryCode', `${S}.exportCountryCode`);
-    const items = r.kids(gs, 'GovernmentAgencyGoodsItem').map((g, i) => decodeGoodsItem(r, g, `${S}.goodsItems[${i}]`));
+    r.idOf(gs, 'Destination', shipment, 'destinationCountryCode', 'CountryCode');
+    r.idOf(gs, 'ExportCountry', shipment, 'exportCountryCode');
+    const items = r.kids(gs, 'GovernmentAgencyGoodsItem').map((g) => decodeGoodsItem(r, g));
     if (items.length) shipment.goodsItems = items;
     const quantity = r.one(d, 'GoodsItemQuantity');
     if (quantity && textContent(quantity) === String(items.length)) r.structural(quantity);
-    const importer = r.party(r.one(gs, 'Importer'), `${P}.importer`);
+    const importer = r.party(r.one(gs, 'Importer'));
     if (importer) out.importer = importer;
-    r.idOf(gs, 'TradeTerms', shipment, 'tradeTermsCode', `${S}.tradeTermsCode`, 'ConditionCode');
+    r.idOf(gs, 'TradeTerms', shipment, 'tradeTermsCode', 'ConditionCode');
   }
   if (Object.keys(consignment).length) out.consignment = consignment;
   if (Object.keys(shipment).length) out.goodsShipment = shipment;
 }
 
-function decodeGoodsItem(r: Reader, g: XmlElement, I: string): Json {
+function decodeGoodsItem(r: Reader, g: XmlElement): Json {
   r.structural(g);
   const item: Json = {};
-  r.uint(g, 'SequenceNumeric', item, 'sequenceNumeric', `${I}.sequenceNumeric`);
-  r.amount(g, 'CustomsValueAmount', item, 'customsValue', `${I}.customsValue`);
+  r.uint(g, 'SequenceNumeric', item, 'sequenceNumeric');
+  r.amount(g, 'CustomsValueAmount', item, 'customsValue');
   const commodity = r.one(g, 'Commodity');
   if (commodity) {
     r.structural(commodity);
     const c: Json = {};
-    r.leaf(commodity, 'Description', c, 'description', `${I}.commodity.description`);
+    r.leaf(commodity, 'Description', c, 'description');
     // The first Classification is the tariff code; national additional codes (TRC, TRA, GN...) are unmapped.
     const cls = r.kids(commodity, 'Classification')[0];
     if (cls) {
       r.structural(cls);
-      r.leaf(cls, 'ID', c, 'hsCode', `${I}.commodity.hsCode`);
-      r.leaf(cls, 'IdentificationTypeCode', c, 'classificationTypeCode', `${I}.commodity.classificationTypeCode`);
+      r.leaf(cls, 'ID', c, 'hsCode');
+      r.leaf(cls, 'IdentificationTypeCode', c, 'classificationTypeCode');
     }
     item.commodity = c;
     const measure = r.one(commodity, 'GoodsMeasure');
@@ -402,7 +388,7 @@ function decodeGoodsItem(r: Reader, g: XmlElement, I: string): Json {
         ['GrossMassMeasure', 'grossMassKg'],
         ['NetNetWeightMeasure', 'netMassKg'],
       ] as const) {
-        const el = r.leaf(measure, local, item, key, `${I}.${key}`);
+        const el = r.leaf(measure, local, item, key);
         const unit = el && r.attr(el, 'unitCode');
         if (el && unit !== undefined && unit !== 'KGM') r.fail(el, `unit '${unit}' is not KGM`, 'unitCode');
       }
@@ -410,14 +396,14 @@ function decodeGoodsItem(r: Reader, g: XmlElement, I: string): Json {
       if (tq) {
         const q: Json = {};
         const v = r.text(tq);
-        if (v !== '') r.set(q, 'value', v, `${I}.quantity.value`);
+        if (v !== '') q.value = v;
         const unit = r.attr(tq, 'unitCode');
-        if (unit) r.set(q, 'unitCode', unit, `${I}.quantity.unitCode`);
+        if (unit) q.unitCode = unit;
         item.quantity = q;
       }
     }
   }
-  r.idOf(g, 'CustomsValuation', item, 'valuationMethodCode', `${I}.valuationMethodCode`, 'MethodCode');
+  r.idOf(g, 'CustomsValuation', item, 'valuationMethodCode', 'MethodCode');
   // The first GovernmentProcedure is DE 1/10 (requested + previous, 2 + 2 characters); the additional
   // procedures of DE 1/11 that follow are unmapped.
   const gp = r.kids(g, 'GovernmentProcedure')[0];
@@ -430,16 +416,16 @@ function decodeGoodsItem(r: Reader, g: XmlElement, I: string): Json {
       r.structural(gp);
       r.text(current);
       if (previous) r.text(previous);
-      r.set(item, 'procedureCode', cur + (prev ?? ''), `${I}.procedureCode`);
+      item.procedureCode = cur + (prev ?? '');
     }
   }
-  r.idOf(g, 'Origin', item, 'originCountryCode', `${I}.originCountryCode`, 'CountryCode');
+  r.idOf(g, 'Origin', item, 'originCountryCode', 'CountryCode');
   const pack = r.kids(g, 'Packaging')[0];
   if (pack) {
     r.structural(pack);
     r.sequence(pack, 1);
-    r.uint(pack, 'QuantityQuantity', item, 'packageQuantity', `${I}.packageQuantity`);
-    r.leaf(pack, 'TypeCode', item, 'packageTypeCode', `${I}.packageTypeCode`);
+    r.uint(pack, 'QuantityQuantity', item, 'packageQuantity');
+    r.leaf(pack, 'TypeCode', item, 'packageTypeCode');
   }
   return item;
 }
@@ -451,18 +437,18 @@ function decodeResponse(r: Reader, res: XmlElement, out: Json, header: Json): vo
     const f = RESPONSE_FUNCTIONS.find((x) => x.code === code);
     if (f) {
       r.text(fc);
-      r.set(out, 'status', f.status, 'declaration.status');
-      if (f.lane) r.set(out, 'lane', f.lane, 'declaration.lane');
+      out.status = f.status;
+      if (f.lane) out.lane = f.lane;
     }
   }
-  r.leaf(res, 'FunctionalReferenceID', header, 'messageId', 'header.messageId');
-  r.dateTime(res, 'IssueDateTime', out, 'statusChangedAtMs', 'declaration.statusChangedAtMs');
+  r.leaf(res, 'FunctionalReferenceID', header, 'messageId');
+  r.dateTime(res, 'IssueDateTime', out, 'statusChangedAtMs');
   const d = r.one(res, 'Declaration');
   if (d) {
     r.structural(d);
-    r.leaf(d, 'FunctionalReferenceID', out, 'lrn', 'declaration.lrn');
-    r.leaf(d, 'ID', out, 'mrn', 'declaration.mrn');
-    r.uint(d, 'VersionID', out, 'version', 'declaration.version');
+    r.leaf(d, 'FunctionalReferenceID', out, 'lrn');
+    r.leaf(d, 'ID', out, 'mrn');
+    r.uint(d, 'VersionID', out, 'version');
   }
 }
 
@@ -483,7 +469,7 @@ function unmappedOf(r: Reader, root: XmlElement): WcoUnmapped[] {
     });
   };
   const walk = (el: XmlElement): void => {
-    if (!r.touched.has(el)) {
+    if (r.touched[el.index] === 0) {
       // An empty element (<ResponsibleAgencyName/>) carries nothing to lose.
       if (el.children.length > 0 || el.attributes.length > 0) report(el);
       return;

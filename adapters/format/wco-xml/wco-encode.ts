@@ -6,7 +6,7 @@
  */
 import { escapeAttribute, escapeText } from '../../xml';
 import { DECLARATION_TYPES, NS, RESPONSE_FUNCTIONS, WCO_DATA_MODEL_VERSION, formatWcoDateTime } from './wco-codes';
-import { unwrittenLeaves } from './wco-extension';
+import { WrittenFields, unwrittenLeaves } from './wco-extension';
 
 type Json = Record<string, unknown>;
 
@@ -16,12 +16,15 @@ const TYPE_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(
 /** The fields a RES notification carries (with the extension for the last one). */
 const RESPONSE_FIELDS = new Set(['lrn', 'mrn', 'version', 'status', 'lane', 'statusChangedAtMs', 'administrationId']);
 
+/** Writes WCO elements from canonical fields, marking each field written (by its holder object and name). */
 class Writer {
-  readonly written = new Set<string>();
+  readonly written = new WrittenFields();
 
-  leaf(name: string, value: unknown, path: string): string {
+  /** `<name>holder[key]</name>`, nothing when the field is absent or empty. */
+  leaf(name: string, holder: Json | undefined, key: string): string {
+    const value = holder?.[key];
     if (value === undefined || value === '') return '';
-    this.written.add(path);
+    this.written.mark(holder!, key);
     // Leaves are proto3 JSON scalars: strings as they are, numbers and booleans as JSON writes them.
     return `<${name}>${escapeText(typeof value === 'string' ? value : JSON.stringify(value))}</${name}>`;
   }
@@ -30,58 +33,56 @@ class Writer {
     return inner === '' ? '' : `<${name}>${inner}</${name}>`;
   }
 
-  amount(name: string, a: Json | undefined, path: string): string {
+  amount(name: string, holder: Json, key: string): string {
+    const a = holder[key] as Json | undefined;
     if (!a) return '';
     const value = a.value as string | undefined;
     const currency = a.currencyCode as string | undefined;
     if (value === undefined && currency === undefined) return '';
-    if (value !== undefined) this.written.add(`${path}.value`);
-    if (currency !== undefined) this.written.add(`${path}.currencyCode`);
+    if (value !== undefined) this.written.mark(a, 'value');
+    if (currency !== undefined) this.written.mark(a, 'currencyCode');
     const attr = currency !== undefined ? ` currencyID="${escapeAttribute(currency)}"` : '';
     return `<${name}${attr}>${escapeText(value ?? '')}</${name}>`;
   }
 
-  dateTime(name: string, ms: unknown, path: string): string {
+  dateTime(name: string, holder: Json, key: string): string {
+    const ms = holder[key];
     if (ms === undefined) return '';
     const text = formatWcoDateTime(Number(ms));
     // Milliseconds (or a year outside 1000-9999) cannot be written as formatCode 304: extension.
     if (text === undefined) return '';
-    this.written.add(path);
+    this.written.mark(holder, key);
     return `<${name}><DateTimeString formatCode="304">${text}</DateTimeString></${name}>`;
   }
 
-  party(name: string, p: Json | undefined, path: string): string {
+  party(name: string, p: Json | undefined): string {
     if (!p) return '';
     const a = p.address as Json | undefined;
-    const ap = `${path}.address`;
     const address = a
-      ? this.leaf('CityName', a.cityName, `${ap}.cityName`) +
-        this.leaf('CountryCode', a.countryCode, `${ap}.countryCode`) +
-        this.leaf('CountrySubDivisionCode', a.countrySubDivisionCode, `${ap}.countrySubDivisionCode`) +
-        this.leaf('Line', a.line, `${ap}.line`) +
-        this.leaf('PostcodeID', a.postcodeId, `${ap}.postcodeId`)
+      ? this.leaf('CityName', a, 'cityName') +
+        this.leaf('CountryCode', a, 'countryCode') +
+        this.leaf('CountrySubDivisionCode', a, 'countrySubDivisionCode') +
+        this.leaf('Line', a, 'line') +
+        this.leaf('PostcodeID', a, 'postcodeId')
       : '';
-    return this.wrap(
-      name,
-      this.leaf('Name', p.name, `${path}.name`) + this.leaf('ID', p.id, `${path}.id`) + this.wrap('Address', address),
-    );
+    return this.wrap(name, this.leaf('Name', p, 'name') + this.leaf('ID', p, 'id') + this.wrap('Address', address));
   }
 
-  transportMeans(name: string, t: Json | undefined, path: string): string {
+  transportMeans(name: string, t: Json | undefined): string {
     if (!t) return '';
     return this.wrap(
       name,
-      this.leaf('Name', t.name, `${path}.name`) +
-        this.leaf('ID', t.id, `${path}.id`) +
-        this.leaf('IdentificationTypeCode', t.identificationTypeCode, `${path}.identificationTypeCode`) +
-        this.leaf('RegistrationNationalityCode', t.registrationNationalityCode, `${path}.registrationNationalityCode`) +
-        this.leaf('ModeCode', t.modeCode, `${path}.modeCode`),
+      this.leaf('Name', t, 'name') +
+        this.leaf('ID', t, 'id') +
+        this.leaf('IdentificationTypeCode', t, 'identificationTypeCode') +
+        this.leaf('RegistrationNationalityCode', t, 'registrationNationalityCode') +
+        this.leaf('ModeCode', t, 'modeCode'),
     );
   }
 
-  /** `<name><ID>value</ID></name>`. */
-  idOf(name: string, value: unknown, path: string, child = 'ID'): string {
-    return this.wrap(name, this.leaf(child, value, path));
+  /** `<name><ID>holder[key]</ID></name>`. */
+  idOf(name: string, holder: Json, key: string, child = 'ID'): string {
+    return this.wrap(name, this.leaf(child, holder, key));
   }
 }
 
@@ -120,27 +121,22 @@ function responseFunction(d: Json): string | undefined {
 
 function encodeResponse(w: Writer, envelope: Json, d: Json, functionCode: string): string {
   const header = (envelope.header ?? {}) as Json;
-  w.written.add('declaration.status');
-  if (d.lane !== undefined) w.written.add('declaration.lane');
+  w.written.mark(d, 'status');
+  if (d.lane !== undefined) w.written.mark(d, 'lane');
   const declaration = w.wrap(
     'Declaration',
-    w.leaf('FunctionalReferenceID', d.lrn, 'declaration.lrn') +
-      w.leaf('ID', d.mrn, 'declaration.mrn') +
-      w.leaf('VersionID', d.version, 'declaration.version'),
+    w.leaf('FunctionalReferenceID', d, 'lrn') + w.leaf('ID', d, 'mrn') + w.leaf('VersionID', d, 'version'),
   );
   return (
     `<Response xmlns="${NS.res}"><FunctionCode>${functionCode}</FunctionCode>` +
-    w.leaf('FunctionalReferenceID', header.messageId, 'header.messageId') +
-    w.dateTime('IssueDateTime', d.statusChangedAtMs, 'declaration.statusChangedAtMs') +
+    w.leaf('FunctionalReferenceID', header, 'messageId') +
+    w.dateTime('IssueDateTime', d, 'statusChangedAtMs') +
     declaration +
     '</Response>'
   );
 }
 
 function encodeDeclaration(w: Writer, d: Json): string {
-  const P = 'declaration';
-  const C = `${P}.consignment`;
-  const S = `${P}.goodsShipment`;
   const c = (d.consignment ?? {}) as Json;
   const s = (d.goodsShipment ?? {}) as Json;
   const items = (s.goodsItems ?? []) as Json[];
@@ -150,28 +146,24 @@ function encodeDeclaration(w: Writer, d: Json): string {
   const additional = (d.additionalTypeCode as string | undefined) ?? '';
   if (prefix !== undefined && (prefix !== '' || !DECLARATION_TYPES[additional.slice(0, 2)])) {
     typeCode = prefix + additional;
-    if (d.type !== undefined) w.written.add(`${P}.type`);
-    if (additional) w.written.add(`${P}.additionalTypeCode`);
+    if (d.type !== undefined) w.written.mark(d, 'type');
+    if (additional) w.written.mark(d, 'additionalTypeCode');
   }
 
   const loading =
-    w.idOf('LoadingLocation', c.loadingLocationId, `${C}.loadingLocationId`) +
-    w.idOf('TransportContractDocument', c.transportDocumentId, `${C}.transportDocumentId`) +
-    w.idOf('UnloadingLocation', c.unloadingLocationId, `${C}.unloadingLocationId`);
+    w.idOf('LoadingLocation', c, 'loadingLocationId') +
+    w.idOf('TransportContractDocument', c, 'transportDocumentId') +
+    w.idOf('UnloadingLocation', c, 'unloadingLocationId');
 
   const equipment = ((c.transportEquipment ?? []) as Json[])
     .map((e, i) => {
-      const E = `${C}.transportEquipment[${i}]`;
       const seals = ((e.seals ?? []) as Json[])
-        .map(
-          (seal, j) =>
-            `<Seal><SequenceNumeric>${j + 1}</SequenceNumeric>${w.leaf('ID', seal.id, `${E}.seals[${j}].id`)}</Seal>`,
-        )
+        .map((seal, j) => `<Seal><SequenceNumeric>${j + 1}</SequenceNumeric>${w.leaf('ID', seal, 'id')}</Seal>`)
         .join('');
       return (
         `<TransportEquipment><SequenceNumeric>${i + 1}</SequenceNumeric>` +
-        w.leaf('CharacteristicCode', e.sizeTypeCode, `${E}.sizeTypeCode`) +
-        w.leaf('ID', e.id, `${E}.id`) +
+        w.leaf('CharacteristicCode', e, 'sizeTypeCode') +
+        w.leaf('ID', e, 'id') +
         seals +
         '</TransportEquipment>'
       );
@@ -179,96 +171,89 @@ function encodeDeclaration(w: Writer, d: Json): string {
     .join('');
   const shipmentConsignment = w.wrap(
     'Consignment',
-    (c.containerised === true ? (w.written.add(`${C}.containerised`), '<ContainerCode>1</ContainerCode>') : '') +
-      w.transportMeans(
-        'DepartureTransportMeans',
-        c.departureTransportMeans as Json | undefined,
-        `${C}.departureTransportMeans`,
-      ) +
+    (c.containerised === true ? (w.written.mark(c, 'containerised'), '<ContainerCode>1</ContainerCode>') : '') +
+      w.transportMeans('DepartureTransportMeans', c.departureTransportMeans as Json | undefined) +
       equipment,
   );
 
-  const goods = items.map((g, i) => encodeGoodsItem(w, g, `${S}.goodsItems[${i}]`)).join('');
+  const goods = items.map((g) => encodeGoodsItem(w, g)).join('');
   const shipment = w.wrap(
     'GoodsShipment',
-    w.leaf('TransactionNatureCode', s.transactionNatureCode, `${S}.transactionNatureCode`) +
-      w.party('Consignee', c.consignee as Json | undefined, `${C}.consignee`) +
+    w.leaf('TransactionNatureCode', s, 'transactionNatureCode') +
+      w.party('Consignee', c.consignee as Json | undefined) +
       shipmentConsignment +
-      w.party('Consignor', c.consignor as Json | undefined, `${C}.consignor`) +
-      w.idOf('Destination', s.destinationCountryCode, `${S}.destinationCountryCode`, 'CountryCode') +
-      w.idOf('ExportCountry', s.exportCountryCode, `${S}.exportCountryCode`) +
+      w.party('Consignor', c.consignor as Json | undefined) +
+      w.idOf('Destination', s, 'destinationCountryCode', 'CountryCode') +
+      w.idOf('ExportCountry', s, 'exportCountryCode') +
       goods +
-      w.party('Importer', d.importer as Json | undefined, `${P}.importer`) +
-      w.idOf('TradeTerms', s.tradeTermsCode, `${S}.tradeTermsCode`, 'ConditionCode'),
+      w.party('Importer', d.importer as Json | undefined) +
+      w.idOf('TradeTerms', s, 'tradeTermsCode', 'ConditionCode'),
   );
 
   return (
     '<Declaration><FunctionCode>9</FunctionCode>' +
-    w.leaf('FunctionalReferenceID', d.lrn, `${P}.lrn`) +
-    w.leaf('ID', d.mrn, `${P}.mrn`) +
-    w.dateTime('IssueDateTime', d.issuedAtMs, `${P}.issuedAtMs`) +
+    w.leaf('FunctionalReferenceID', d, 'lrn') +
+    w.leaf('ID', d, 'mrn') +
+    w.dateTime('IssueDateTime', d, 'issuedAtMs') +
     (typeCode ? `<TypeCode>${escapeText(typeCode)}</TypeCode>` : '') +
     (items.length > 0 ? `<GoodsItemQuantity>${items.length}</GoodsItemQuantity>` : '') +
-    w.leaf('DeclarationOfficeID', d.officeOfLodgementId, `${P}.officeOfLodgementId`) +
-    w.amount('InvoiceAmount', d.invoiceAmount as Json | undefined, `${P}.invoiceAmount`) +
-    w.leaf('TotalPackageQuantity', d.totalPackageQuantity, `${P}.totalPackageQuantity`) +
-    w.party('Agent', d.agent as Json | undefined, `${P}.agent`) +
-    w.transportMeans('BorderTransportMeans', c.borderTransportMeans as Json | undefined, `${C}.borderTransportMeans`) +
+    w.leaf('DeclarationOfficeID', d, 'officeOfLodgementId') +
+    w.amount('InvoiceAmount', d, 'invoiceAmount') +
+    w.leaf('TotalPackageQuantity', d, 'totalPackageQuantity') +
+    w.party('Agent', d.agent as Json | undefined) +
+    w.transportMeans('BorderTransportMeans', c.borderTransportMeans as Json | undefined) +
     w.wrap('Consignment', loading) +
-    w.party('Declarant', d.declarant as Json | undefined, `${P}.declarant`) +
-    w.idOf('ExitOffice', c.borderOfficeId, `${C}.borderOfficeId`) +
-    w.party('Exporter', d.exporter as Json | undefined, `${P}.exporter`) +
+    w.party('Declarant', d.declarant as Json | undefined) +
+    w.idOf('ExitOffice', c, 'borderOfficeId') +
+    w.party('Exporter', d.exporter as Json | undefined) +
     shipment +
     '</Declaration>'
   );
 }
 
-function encodeGoodsItem(w: Writer, g: Json, I: string): string {
+function encodeGoodsItem(w: Writer, g: Json): string {
   const commodity = (g.commodity ?? {}) as Json;
   const quantity = g.quantity as Json | undefined;
   let tariffQuantity = '';
   if (quantity && (quantity.value !== undefined || quantity.unitCode !== undefined)) {
-    if (quantity.value !== undefined) w.written.add(`${I}.quantity.value`);
-    if (quantity.unitCode !== undefined) w.written.add(`${I}.quantity.unitCode`);
+    if (quantity.value !== undefined) w.written.mark(quantity, 'value');
+    if (quantity.unitCode !== undefined) w.written.mark(quantity, 'unitCode');
     const unit = quantity.unitCode !== undefined ? ` unitCode="${escapeAttribute(quantity.unitCode as string)}"` : '';
     tariffQuantity = `<TariffQuantity${unit}>${escapeText((quantity.value as string | undefined) ?? '')}</TariffQuantity>`;
   }
   const measure = w.wrap(
     'GoodsMeasure',
-    w.leaf('GrossMassMeasure', g.grossMassKg, `${I}.grossMassKg`) +
-      w.leaf('NetNetWeightMeasure', g.netMassKg, `${I}.netMassKg`) +
-      tariffQuantity,
+    w.leaf('GrossMassMeasure', g, 'grossMassKg') + w.leaf('NetNetWeightMeasure', g, 'netMassKg') + tariffQuantity,
   );
   const commodityXml = w.wrap(
     'Commodity',
-    w.leaf('Description', commodity.description, `${I}.commodity.description`) +
+    w.leaf('Description', commodity, 'description') +
       w.wrap(
         'Classification',
-        w.leaf('ID', commodity.hsCode, `${I}.commodity.hsCode`) +
-          w.leaf('IdentificationTypeCode', commodity.classificationTypeCode, `${I}.commodity.classificationTypeCode`),
+        w.leaf('ID', commodity, 'hsCode') + w.leaf('IdentificationTypeCode', commodity, 'classificationTypeCode'),
       ) +
       measure,
   );
   let procedure = '';
   const code = g.procedureCode as string | undefined;
   if (code !== undefined && (code.length === 2 || code.length === 4)) {
-    w.written.add(`${I}.procedureCode`);
+    w.written.mark(g, 'procedureCode');
     procedure = `<GovernmentProcedure><CurrentCode>${escapeText(code.slice(0, 2))}</CurrentCode>${
       code.length === 4 ? `<PreviousCode>${escapeText(code.slice(2))}</PreviousCode>` : ''
     }</GovernmentProcedure>`;
   }
   const packaging =
     g.packageQuantity !== undefined || g.packageTypeCode !== undefined
-      ? `<Packaging><SequenceNumeric>1</SequenceNumeric>${w.leaf('QuantityQuantity', g.packageQuantity, `${I}.packageQuantity`)}${w.leaf('TypeCode', g.packageTypeCode, `${I}.packageTypeCode`)}</Packaging>`
+      ? `<Packaging><SequenceNumeric>1</SequenceNumeric>${w.leaf('QuantityQuantity', g, 'packageQuantity')}${w.leaf('TypeCode', g, 'packageTypeCode')}</Packaging>`
       : '';
   return (
     '<GovernmentAgencyGoodsItem>' +
-    w.leaf('SequenceNumeric', g.sequenceNumeric, `${I}.sequenceNumeric`) +
-    w.amount('CustomsValueAmount', g.customsValue as Json | undefined, `${I}.customsValue`) +
+    w.leaf('SequenceNumeric', g, 'sequenceNumeric') +
+    w.amount('CustomsValueAmount', g, 'customsValue') +
     commodityXml +
-    w.idOf('CustomsValuation', g.valuationMethodCode, `${I}.valuationMethodCode`, 'MethodCode') +
+    w.idOf('CustomsValuation', g, 'valuationMethodCode', 'MethodCode') +
     procedure +
-    w.idOf('Origin', g.originCountryCode, `${I}.originCountryCode`, 'CountryCode') +
+    w.idOf('Origin', g, 'originCountryCode', 'CountryCode') +
     packaging +
     '</GovernmentAgencyGoodsItem>'
   );

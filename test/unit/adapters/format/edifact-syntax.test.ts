@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { EdifactSyntaxError, defaultSeparators, parseInterchange, tokenize } from '../../../../adapters/format/edifact';
+import { split } from '../../../../adapters/format/edifact/values';
 import { FormatInvalidError } from '../../../../node/src/canonical';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -182,5 +183,17 @@ describe('edifact syntax', () => {
         { code: '21' },
       );
     });
+  });
+});
+
+describe('split (free text over several components)', () => {
+  it('cuts by characters, keeping a surrogate pair whole, and refuses text beyond the last piece', () => {
+    assert.deepEqual(split('abcdefg', 3, 3, 'FTX'), ['abc', 'def', 'g']);
+    assert.deepEqual(split('ab\u{1F600}cd', 3, 3, 'FTX'), ['ab\u{1F600}', 'cd']);
+    assert.deepEqual(split('', 3, 3, 'FTX'), []);
+    assert.throws(
+      () => split('abcdefghij', 3, 3, 'FTX'),
+      (err: unknown) => err instanceof EdifactSyntaxError && /10 characters exceed the 9/.test(err.message),
+    );
   });
 });

@@ -207,10 +207,25 @@ describe('wco-xml message format', () => {
         '<gnc:Extension><gnc:Field path="declaration.lrn">OTHER</gnc:Field>',
       );
       invalid(() => format.decode(Buffer.from(contradict)), /declaration.lrn' is set by a WCO element too/);
+      const count = xml.replace(
+        '<gnc:Extension>',
+        '<gnc:Extension><gnc:Field path="declaration.goodsShipment.goodsItems[0].sequenceNumeric">7</gnc:Field>',
+      );
+      invalid(() => format.decode(Buffer.from(count)), /sequenceNumeric' is set by a WCO element too, to '1'/);
+      // A path the extension gives twice is not a contradiction with the WCO elements: the later one stands.
+      const again = xml
+        .replace(/<gnc:Field path="header.senderId">[^<]*<\/gnc:Field>/, '')
+        .replace(
+          '<gnc:Extension>',
+          '<gnc:Extension><gnc:Field path="header.senderId">FIRST</gnc:Field><gnc:Field path="header.senderId">SECOND</gnc:Field>',
+        );
+      assert.equal(format.decode(Buffer.from(again)).header?.senderId, 'SECOND');
       const unknown = xml.replace(
         '<gnc:Extension>',
         '<gnc:Extension><gnc:Field path="declaration.colour">red</gnc:Field>',
       );
+      invalid(() => format.decode(Buffer.from(unknown)), /has no field 'colour'/);
+      // Parsed paths are kept for the next message; a refused one is refused again.
       invalid(() => format.decode(Buffer.from(unknown)), /has no field 'colour'/);
       const sparse = xml.replace(
         '<gnc:Extension>',
