@@ -145,6 +145,9 @@ done
 for entry in "${PEER_ORGS[@]}"; do
   peer_org "$entry"
   wait_for "peer0.$ORG" 90 "peer0.$ORG /healthz on 127.0.0.1:$OPS_PORT" healthz "127.0.0.1:$OPS_PORT"
+  # /healthz answers before a restarted peer has reopened its ledgers and opened its gRPC port:
+  # asking it for its channels then fails as if it had none, and the join fails.
+  wait_for "peer0.$ORG" 90 "peer0.$ORG gRPC on 127.0.0.1:$PORT" port_open "127.0.0.1:$PORT"
 done
 
 for entry in "${PEER_ORGS[@]}"; do
