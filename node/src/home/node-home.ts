@@ -127,6 +127,7 @@ export async function openNodeHome(
     chaincodeName: config.ledger.chaincodeName,
     chaincodeVersion: config.ledger.chaincodeVersion,
     maxBlockTransactions: config.ledger.maxBlockTransactions,
+    maxBlockWaitMs: config.ledger.maxBlockWaitMs,
     nodeIdentity,
     nodeOrganization: organizations[0] as ChannelOrganization,
     organizations,

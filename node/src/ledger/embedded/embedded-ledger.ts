@@ -1,11 +1,11 @@
 import './fabric-logging';
 import path from 'node:path';
-import { common, ledger as ledgerProtos, peer } from '@hyperledger/fabric-protos';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import { common, peer } from '@hyperledger/fabric-protos';
 import type ChaincodeFromContract from 'fabric-shim/lib/contract-spi/chaincodefromcontract';
 import ChaincodeStub from 'fabric-shim/lib/stub';
 import { blockDataHash, blockHeaderHash } from '../../fabric/block-hash';
 import { newBlock } from '../../fabric/blockfile';
+import { ProtoWriter } from '../../fabric/proto-writer';
 import { createMspVerifier, type MspVerifier } from '../../identity/msp-verifier';
 import { verifySignatureAsync } from '../../identity/signer';
 import type { SigningIdentity } from '../../identity/signing-identity';
@@ -635,22 +635,14 @@ export class EmbeddedLedger {
 
   private effectsToOps(effects: TxEffects, version: Version, privateRwSet: Buffer | undefined, ops: BatchOp[]): void {
     const ns = effects.namespace;
-    const timestamp = new Timestamp();
-    timestamp.setSeconds(effects.timestamp.seconds);
-    timestamp.setNanos(effects.timestamp.nanos);
     for (const write of effects.writes) {
       const key = StateStore.stateKey(ns, write.key);
       if (write.value === null) ops.push({ type: 'del', key });
       else ops.push({ type: 'put', key, value: encodeVersioned(version, write.value) });
-      const modification = new ledgerProtos.queryresult.KeyModification();
-      modification.setTxId(effects.txId);
-      modification.setValue(write.value ?? new Uint8Array());
-      modification.setTimestamp(timestamp);
-      modification.setIsDelete(write.value === null);
       ops.push({
         type: 'put',
         key: StateStore.historyKey(ns, write.key, version),
-        value: Buffer.from(modification.serializeBinary()),
+        value: keyModificationBytes(effects.txId, write.value, effects.timestamp),
       });
     }
     for (const write of effects.hashedWrites) {
@@ -855,4 +847,21 @@ function sameVersion(a: Version | null | undefined, b: Version | null | undefine
 export function validationCodeName(code: number): string {
   for (const [name, value] of Object.entries(peer.TxValidationCode)) if (value === code) return name;
   return `CODE_${code}`;
+}
+
+/**
+ * queryresult.KeyModification{tx_id=1, value=2, timestamp=3: Timestamp{seconds=1, nanos=2},
+ * is_delete=4}: the history record of one write, as GetHistoryForKey returns it.
+ */
+export function keyModificationBytes(
+  txId: string,
+  value: Uint8Array | null,
+  timestamp: { seconds: number; nanos: number },
+): Buffer {
+  const w = new ProtoWriter(128 + (value?.length ?? 0));
+  w.string(1, txId);
+  if (value !== null) w.bytes(2, value);
+  w.begin(3).uint(1, timestamp.seconds).uint(2, timestamp.nanos).end();
+  w.bool(4, value === null);
+  return w.finish();
 }

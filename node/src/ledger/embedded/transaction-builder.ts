@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import { ProtoWriter } from '../../fabric/proto-writer';
 import type { SigningIdentity } from '../../identity/signing-identity';
 
 /**
@@ -185,72 +186,64 @@ export interface EndorsementInput {
 
 export interface Endorsed {
   proposalResponsePayloadBytes: Uint8Array;
-  endorsement: peer.Endorsement;
+  /** Endorsement{endorser, signature}: the endorser's SerializedIdentity and its signature. */
+  endorserBytes: Uint8Array;
+  endorsementSignature: Uint8Array;
 }
 
-/** What an endorsing peer returns: the proposal response payload and its signature (endorser.go). */
+/**
+ * What an endorsing peer returns: the proposal response payload and its signature (endorser.go).
+ * Written in one pass (ProtoWriter) in field-number order: ProposalResponsePayload{proposal_hash=1,
+ * extension=2: ChaincodeAction{results=1, events=2, response=3: Response{status=1, message=2,
+ * payload=3}, chaincode_id=4: ChaincodeID{path=1, name=2, version=3}}}.
+ */
 export async function endorse(input: EndorsementInput): Promise<Endorsed> {
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(input.chaincodeName);
-  chaincodeId.setVersion(input.chaincodeVersion);
-
-  const response = new peer.Response();
-  response.setStatus(input.status);
-  response.setMessage(input.message);
-  response.setPayload(input.payload);
-
-  const action = new peer.ChaincodeAction();
-  action.setResults(input.results);
-  if (input.events) action.setEvents(input.events);
-  action.setResponse(response);
-  action.setChaincodeId(chaincodeId);
-
-  const responsePayload = new peer.ProposalResponsePayload();
-  responsePayload.setProposalHash(proposalHash(input.proposal));
-  responsePayload.setExtension$(action.serializeBinary());
-  const proposalResponsePayloadBytes = responsePayload.serializeBinary();
+  const w = new ProtoWriter(2048);
+  w.bytes(1, proposalHash(input.proposal));
+  w.begin(2);
+  w.bytes(1, input.results);
+  if (input.events) w.bytes(2, input.events);
+  w.begin(3).uint(1, input.status).string(2, input.message).bytes(3, input.payload).end();
+  w.begin(4).string(2, input.chaincodeName).string(3, input.chaincodeVersion).end();
+  // extension is a bytes field (left out when empty, which a ChaincodeAction with a response never is).
+  w.end(true);
+  const proposalResponsePayloadBytes = w.finish();
 
   const endorserBytes = serializeIdentity(input.endorser);
-  const endorsement = new peer.Endorsement();
-  endorsement.setEndorser(endorserBytes);
-  endorsement.setSignature(
-    await input.endorser.signAsync(Buffer.concat([proposalResponsePayloadBytes, endorserBytes])),
+  const endorsementSignature = await input.endorser.signAsync(
+    Buffer.concat([proposalResponsePayloadBytes, endorserBytes]),
   );
-  return { proposalResponsePayloadBytes, endorsement };
+  return { proposalResponsePayloadBytes, endorserBytes, endorsementSignature };
 }
 
-/** The signed transaction envelope a client sends to ordering (protoutil.CreateSignedTx). */
+/**
+ * The signed transaction envelope a client sends to ordering (protoutil.CreateSignedTx), written
+ * in one pass: Payload{header=1: Header{channel_header=1, signature_header=2}, data=2:
+ * Transaction{actions=1: TransactionAction{header=1, payload=2: ChaincodeActionPayload{
+ * chaincode_proposal_payload=1, action=2: ChaincodeEndorsedAction{proposal_response_payload=1,
+ * endorsements=2: Endorsement{endorser=1, signature=2}}}}}}, then Envelope{payload=1, signature=2}.
+ */
 export async function buildTransactionEnvelope(
   built: BuiltProposal,
   endorsed: Endorsed,
   creator: SigningIdentity,
 ): Promise<{ envelopeBytes: Uint8Array }> {
-  const endorsedAction = new peer.ChaincodeEndorsedAction();
-  endorsedAction.setProposalResponsePayload(endorsed.proposalResponsePayloadBytes);
-  endorsedAction.setEndorsementsList([endorsed.endorsement]);
+  const w = new ProtoWriter(
+    4096 + endorsed.proposalResponsePayloadBytes.length + built.proposalPayloadForBlockBytes.length,
+  );
+  w.begin(1).bytes(1, built.channelHeaderBytes).bytes(2, built.signatureHeaderBytes).end();
+  w.begin(2); // Transaction
+  w.begin(1).bytes(1, built.signatureHeaderBytes); // TransactionAction
+  w.begin(2).bytes(1, built.proposalPayloadForBlockBytes); // ChaincodeActionPayload
+  w.begin(2).bytes(1, endorsed.proposalResponsePayloadBytes); // ChaincodeEndorsedAction
+  w.begin(2).bytes(1, endorsed.endorserBytes).bytes(2, endorsed.endorsementSignature).end();
+  // ChaincodeEndorsedAction and Transaction are messages; TransactionAction.payload and
+  // Payload.data are bytes fields, left out when empty.
+  w.end().end(true).end().end(true);
+  const payloadBytes = w.finish();
 
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setChaincodeProposalPayload(built.proposalPayloadForBlockBytes);
-  actionPayload.setAction(endorsedAction);
-
-  const transactionAction = new peer.TransactionAction();
-  transactionAction.setHeader(built.signatureHeaderBytes);
-  transactionAction.setPayload(actionPayload.serializeBinary());
-
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([transactionAction]);
-
-  const header = new common.Header();
-  header.setChannelHeader(built.channelHeaderBytes);
-  header.setSignatureHeader(built.signatureHeaderBytes);
-
-  const payload = new common.Payload();
-  payload.setHeader(header);
-  payload.setData(transaction.serializeBinary());
-  const payloadBytes = payload.serializeBinary();
-
-  const envelope = new common.Envelope();
-  envelope.setPayload(payloadBytes);
-  envelope.setSignature(await creator.signAsync(payloadBytes));
-  return { envelopeBytes: envelope.serializeBinary() };
+  const signature = await creator.signAsync(payloadBytes);
+  const envelope = new ProtoWriter(payloadBytes.length + signature.length + 16);
+  envelope.bytes(1, payloadBytes).bytes(2, signature);
+  return { envelopeBytes: envelope.finish() };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ledger, peer } from '@hyperledger/fabric-protos';
+import { ProtoWriter } from '../../fabric/proto-writer';
 import { HistoryQueryIterator, StateQueryIterator } from 'fabric-shim/lib/iterators';
 import type { HashedWrite, PublicWrite } from './tx-effects';
 
@@ -71,6 +72,9 @@ interface CollectionRwSet {
 
 /** Fabric's total query limit: no single range query returns more than this many records. */
 const TOTAL_QUERY_LIMIT = 100_000;
+
+/** TxReadWriteSet.DataModel.KV. */
+const TX_RWSET_DATA_MODEL_KV = ledger.rwset.TxReadWriteSet.DataModel.KV;
 
 export class SimulatorError extends Error {}
 
@@ -236,106 +240,86 @@ export class TxSimulator {
    * committer applies is built from the same lists as what goes into the block.
    */
   buildPublicRwSet(): SimulatedRwSet {
-    const kv = new ledger.rwset.kvrwset.KVRWSet();
-    kv.setReadsList(
-      [...this.reads.keys()].sort(compareKeys).map((key) => {
-        const read = new ledger.rwset.kvrwset.KVRead();
-        read.setKey(key);
-        const version = this.reads.get(key);
-        if (version) read.setVersion(toProtoVersion(version));
-        return read;
-      }),
-    );
-    kv.setRangeQueriesInfoList(
-      this.rangeQueries.map((query) => {
-        const info = new ledger.rwset.kvrwset.RangeQueryInfo();
-        info.setStartKey(query.start);
-        info.setEndKey(query.end);
-        info.setItrExhausted(query.exhausted);
-        const raw = new ledger.rwset.kvrwset.QueryReads();
-        raw.setKvReadsList(
-          query.reads.map((r) => {
-            const read = new ledger.rwset.kvrwset.KVRead();
-            read.setKey(r.key);
-            read.setVersion(toProtoVersion(r.version));
-            return read;
-          }),
-        );
-        info.setRawReads(raw);
-        return info;
-      }),
-    );
+    // One pass per message into one buffer (see ProtoWriter), fields in field-number order:
+    // TxReadWriteSet{data_model=1, ns_rwset=2}, NsReadWriteSet{namespace=1, rwset=2,
+    // collection_hashed_rwset=3}, KVRWSet{reads=1, range_queries_info=2, writes=3}.
+    const w = new ProtoWriter();
+    w.uint(1, TX_RWSET_DATA_MODEL_KV);
+    w.begin(2).string(1, this.namespace);
+    w.begin(2);
+    for (const key of [...this.reads.keys()].sort(compareKeys)) {
+      w.begin(1).string(1, key);
+      const version = this.reads.get(key);
+      if (version) writeVersion(w, 2, version);
+      w.end();
+    }
+    for (const query of this.rangeQueries) {
+      // RangeQueryInfo{start_key=1, end_key=2, itr_exhausted=3, raw_reads=4}, QueryReads{kv_reads=1}.
+      w.begin(2).string(1, query.start).string(2, query.end).bool(3, query.exhausted);
+      w.begin(4);
+      for (const r of query.reads) {
+        w.begin(1).string(1, r.key);
+        writeVersion(w, 2, r.version);
+        w.end();
+      }
+      w.end().end();
+    }
     const writes = sortedWrites(this.writes);
-    kv.setWritesList(writes.map(toKvWrite));
+    for (const write of writes) writeKvWrite(w, 3, write);
+    // rwset is a bytes field: an empty KVRWSet leaves it out.
+    w.end(true);
 
-    const ns = new ledger.rwset.NsReadWriteSet();
-    ns.setNamespace(this.namespace);
-    ns.setRwset(kv.serializeBinary());
-
-    const privateNamespace = new ledger.rwset.NsPvtReadWriteSet();
-    privateNamespace.setNamespace(this.namespace);
-    const hashedSets: ledger.rwset.CollectionHashedReadWriteSet[] = [];
-    const privateSets: ledger.rwset.CollectionPvtReadWriteSet[] = [];
+    const privateWriter = new ProtoWriter();
+    let privateSets = 0;
     const hashedWrites: HashedWrite[] = [];
     for (const name of [...this.collections.keys()].sort(compareKeys)) {
       const set = this.collections.get(name);
       if (!set) continue;
-      const hashed = new ledger.rwset.kvrwset.HashedRWSet();
-      hashed.setHashedReadsList(
-        [...set.reads.keys()].sort(compareKeys).map((key) => {
-          const read = new ledger.rwset.kvrwset.KVReadHash();
-          read.setKeyHash(sha256(Buffer.from(key, 'utf8')));
-          const version = set.reads.get(key);
-          if (version) read.setVersion(toProtoVersion(version));
-          return read;
-        }),
-      );
-      const collectionWrites = sortedWrites(set.writes);
-      hashed.setHashedWritesList(
-        collectionWrites.map(({ key, value }) => {
-          const hashedWrite: HashedWrite = {
-            collection: name,
-            keyHash: sha256(Buffer.from(key, 'utf8')),
-            valueHash: value === null ? null : sha256(value),
-          };
-          hashedWrites.push(hashedWrite);
-          const write = new ledger.rwset.kvrwset.KVWriteHash();
-          write.setKeyHash(hashedWrite.keyHash);
-          if (hashedWrite.valueHash === null) write.setIsDelete(true);
-          else write.setValueHash(hashedWrite.valueHash);
-          return write;
-        }),
-      );
-      const hashedSet = new ledger.rwset.CollectionHashedReadWriteSet();
-      hashedSet.setCollectionName(name);
-      hashedSet.setHashedRwset(hashed.serializeBinary());
-      if (collectionWrites.length > 0) {
-        const pvtKv = new ledger.rwset.kvrwset.KVRWSet();
-        pvtKv.setWritesList(collectionWrites.map(toKvWrite));
-        const pvtBytes = pvtKv.serializeBinary();
-        hashedSet.setPvtRwsetHash(sha256(pvtBytes));
-        const pvtSet = new ledger.rwset.CollectionPvtReadWriteSet();
-        pvtSet.setCollectionName(name);
-        pvtSet.setRwset(pvtBytes);
-        privateSets.push(pvtSet);
+      // CollectionHashedReadWriteSet{collection_name=1, hashed_rwset=2, pvt_rwset_hash=3},
+      // HashedRWSet{hashed_reads=1, hashed_writes=2}, KVReadHash{key_hash=1, version=2},
+      // KVWriteHash{key_hash=1, is_delete=2, value_hash=3}.
+      w.begin(3).string(1, name);
+      const hashed = new ProtoWriter(256);
+      for (const key of [...set.reads.keys()].sort(compareKeys)) {
+        hashed.begin(1).bytes(1, sha256(Buffer.from(key, 'utf8')));
+        const version = set.reads.get(key);
+        if (version) writeVersion(hashed, 2, version);
+        hashed.end();
       }
-      hashedSets.push(hashedSet);
+      const collectionWrites = sortedWrites(set.writes);
+      for (const { key, value } of collectionWrites) {
+        const hashedWrite: HashedWrite = {
+          collection: name,
+          keyHash: sha256(Buffer.from(key, 'utf8')),
+          valueHash: value === null ? null : sha256(value),
+        };
+        hashedWrites.push(hashedWrite);
+        hashed.begin(2).bytes(1, hashedWrite.keyHash);
+        if (hashedWrite.valueHash === null) hashed.bool(2, true);
+        else hashed.bytes(3, hashedWrite.valueHash);
+        hashed.end();
+      }
+      w.bytes(2, hashed.finish());
+      if (collectionWrites.length > 0) {
+        const pvtKv = new ProtoWriter();
+        for (const write of collectionWrites) writeKvWrite(pvtKv, 3, write);
+        const pvtBytes = pvtKv.finish();
+        w.bytes(3, sha256(pvtBytes));
+        // CollectionPvtReadWriteSet{collection_name=1, rwset=2}, inside the namespace below.
+        if (privateSets === 0) {
+          privateWriter.uint(1, TX_RWSET_DATA_MODEL_KV);
+          // NsPvtReadWriteSet{namespace=1, collection_pvt_rwset=2}.
+          privateWriter.begin(2).string(1, this.namespace);
+        }
+        privateWriter.begin(2).string(1, name).bytes(2, pvtBytes).end();
+        privateSets += 1;
+      }
+      w.end();
     }
-    ns.setCollectionHashedRwsetList(hashedSets);
+    w.end();
 
-    const txRwSet = new ledger.rwset.TxReadWriteSet();
-    txRwSet.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
-    txRwSet.setNsRwsetList([ns]);
-
-    let privateRwSet: Uint8Array | undefined;
-    if (privateSets.length > 0) {
-      privateNamespace.setCollectionPvtRwsetList(privateSets);
-      const pvt = new ledger.rwset.TxPvtReadWriteSet();
-      pvt.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
-      pvt.setNsPvtRwsetList([privateNamespace]);
-      privateRwSet = pvt.serializeBinary();
-    }
-    return { bytes: txRwSet.serializeBinary(), privateRwSet, writes, hashedWrites };
+    const privateRwSet = privateSets > 0 ? privateWriter.end().finish() : undefined;
+    return { bytes: w.finish(), privateRwSet, writes, hashedWrites };
   }
 
   private queryResponse(results: Uint8Array[]): peer.QueryResponse {
@@ -384,23 +368,21 @@ function sortedWrites(writes: ReadonlyMap<string, Buffer | null>): PublicWrite[]
   return [...writes.keys()].sort(compareKeys).map((key) => ({ key, value: writes.get(key) ?? null }));
 }
 
-function toKvWrite({ key, value }: PublicWrite): ledger.rwset.kvrwset.KVWrite {
-  const write = new ledger.rwset.kvrwset.KVWrite();
-  write.setKey(key);
-  if (value === null) write.setIsDelete(true);
-  else write.setValue(value);
-  return write;
+/** KVWrite{key=1, is_delete=2, value=3} as field `field`. */
+function writeKvWrite(w: ProtoWriter, field: number, { key, value }: PublicWrite): void {
+  w.begin(field).string(1, key);
+  if (value === null) w.bool(2, true);
+  else w.bytes(3, value);
+  w.end();
 }
 
 export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
 }
 
-export function toProtoVersion(version: Version): ledger.rwset.kvrwset.Version {
-  const v = new ledger.rwset.kvrwset.Version();
-  v.setBlockNum(version.block);
-  v.setTxNum(version.tx);
-  return v;
+/** Version{block_num=1, tx_num=2} as field `field`. */
+function writeVersion(w: ProtoWriter, field: number, version: Version): void {
+  w.begin(field).uint(1, version.block).uint(2, version.tx).end();
 }
 
 /** Fabric orders keys by their UTF-8 bytes; compare the same way so rwsets are canonical. */
