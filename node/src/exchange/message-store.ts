@@ -133,6 +133,8 @@ export class MessageStore {
   private readonly dedupeReads: ReadBatcher;
   /** Inbound ids being accepted right now: a second copy waits, then sees the first. */
   private readonly accepting = new Map<string, Promise<unknown>>();
+  /** The tail of the enqueueOutbound calls whose message id must be checked (see enqueueOutbound). */
+  private checkedEnqueues: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly db: ClassicLevel<string, Buffer>) {
     this.dedupeReads = new ReadBatcher(db);
@@ -189,11 +191,27 @@ export class MessageStore {
     },
     { idMinted = false }: { idMinted?: boolean } = {},
   ): Promise<OutboxEntry> {
-    if (!idMinted && (await this.status(entry.messageId))) {
-      throw new GncError('GNC_EXCHANGE_DUPLICATE', `message id ${entry.messageId} is already in use`, {
-        httpStatus: 409,
-      });
-    }
+    if (idMinted) return this.writeOutbound(entry);
+    // An id from the caller is checked and written one call at a time, in call order: two calls
+    // with the same id must not both see it free, and calls made together queue in the order made.
+    const turn = this.checkedEnqueues.then(async () => {
+      if (await this.status(entry.messageId)) {
+        throw new GncError('GNC_EXCHANGE_DUPLICATE', `message id ${entry.messageId} is already in use`, {
+          httpStatus: 409,
+        });
+      }
+      return this.writeOutbound(entry);
+    });
+    this.checkedEnqueues = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async writeOutbound(entry: {
+    messageId: string;
+    partnerId: string;
+    utilityBlock: string;
+    bytes: Buffer;
+  }): Promise<OutboxEntry> {
     // Taken right before the write is queued, so outbox entries become durable in sequence
     // order: a sender reading on from the last entry it took never misses an earlier one.
     const seq = this.nextSeq();

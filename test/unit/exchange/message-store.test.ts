@@ -48,6 +48,18 @@ describe('MessageStore', () => {
       );
     });
 
+    it('refuses a message id used by a call made at the same time, queuing it once', async () => {
+      const results = await Promise.allSettled([
+        store.enqueueOutbound(outbound('same')),
+        store.enqueueOutbound(outbound('same')),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected'],
+      );
+      assert.equal((await store.outbox('CustomsB')).length, 1);
+    });
+
     it('refuses a message id already used', async () => {
       await store.enqueueOutbound(outbound('m1'));
       await assert.rejects(store.enqueueOutbound(outbound('m1')), { code: 'GNC_EXCHANGE_DUPLICATE' });
