@@ -33,9 +33,14 @@ export interface WcoDecoded {
   readonly headerDerived: boolean;
 }
 
+/** Children above which Reader looks names up in an index rather than scanning (see byName()). */
+const INDEX_FROM = 8;
+
 class Reader {
   /** Attributes read. */
   readonly used = new Set<XmlAttribute>();
+  /** See byName(). */
+  private readonly indexes = new Map<XmlElement, Map<string, XmlElement[]>>();
   /** By element index: 1 when something was read from the element or from an element inside it. */
   readonly touched: Uint8Array;
   constructor(
@@ -58,7 +63,29 @@ class Reader {
     this.use(el);
   }
 
+  /**
+   * The children of `parent` in this reader's namespace by local name (in document order), built
+   * once per parent with many children: the mapping asks such a parent (Declaration, GoodsShipment,
+   * a goods item) for a couple of dozen names, and scanning all its children for each measured a
+   * good part of the decoding.
+   */
+  private byName(parent: XmlElement): Map<string, XmlElement[]> {
+    let index = this.indexes.get(parent);
+    if (!index) {
+      index = new Map();
+      for (const c of parent.children) {
+        if (c.kind !== 'element' || c.uri !== this.ns) continue;
+        const same = index.get(c.local);
+        if (same) same.push(c);
+        else index.set(c.local, [c]);
+      }
+      this.indexes.set(parent, index);
+    }
+    return index;
+  }
+
   kids(parent: XmlElement, local: string): XmlElement[] {
+    if (parent.children.length > INDEX_FROM) return this.byName(parent).get(local)?.slice() ?? [];
     const out: XmlElement[] = [];
     for (const c of parent.children) if (c.kind === 'element' && c.local === local && c.uri === this.ns) out.push(c);
     return out;
@@ -66,6 +93,12 @@ class Reader {
 
   one(parent: XmlElement | undefined, local: string): XmlElement | undefined {
     if (!parent) return undefined;
+    if (parent.children.length > INDEX_FROM) {
+      const same = this.byName(parent).get(local);
+      if (!same) return undefined;
+      if (same.length > 1) this.fail(same[1]!, `<${local}> may appear only once here`);
+      return same[0];
+    }
     let found: XmlElement | undefined;
     for (const c of parent.children) {
       if (c.kind !== 'element' || c.local !== local || c.uri !== this.ns) continue;
