@@ -45,9 +45,10 @@ class Reader {
   readonly touched: Uint8Array;
   constructor(
     readonly ns: string,
-    elementCount: number,
+    /** A Uint8Array of the document's element count, or the one of another reader of the same document. */
+    touched: Uint8Array,
   ) {
-    this.touched = new Uint8Array(elementCount);
+    this.touched = touched;
   }
 
   fail(el: XmlElement, problem: string, attribute?: string): never {
@@ -246,7 +247,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
     );
   }
   const document = body.local === 'Declaration' ? 'DEC' : 'RES';
-  const r = new Reader(body.uri, doc.elementCount);
+  const r = new Reader(body.uri, new Uint8Array(doc.elementCount));
   r.structural(body);
   const envelope: Json = {};
   const declaration: Json = {};
@@ -256,7 +257,8 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
 
   let extension: XmlElement | undefined;
   if (metaData) {
-    const m = new Reader(metaData.uri, doc.elementCount);
+    // What the metadata reader reads is marked read for the report as well (as r.structural() would).
+    const m = new Reader(metaData.uri, r.touched);
     const typeName = m.one(metaData, 'WCOTypeName');
     if (typeName) {
       const t = m.text(typeName);
@@ -507,8 +509,14 @@ function unmappedOf(r: Reader, root: XmlElement): WcoUnmapped[] {
       if (el.children.length > 0 || el.attributes.length > 0) report(el);
       return;
     }
-    for (const a of el.attributes) if (!r.used.has(a)) report(el, a);
-    for (const c of el.children) if (c.kind === 'element') walk(c);
+    // Indexed loops: this runs for every element of the document.
+    const attributes = el.attributes;
+    for (let i = 0; i < attributes.length; i++) if (!r.used.has(attributes[i]!)) report(el, attributes[i]);
+    const children = el.children;
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
+      if (c.kind === 'element') walk(c);
+    }
   };
   walk(root);
   return out;
