@@ -472,7 +472,9 @@ class Scanner {
     const colon = name.indexOf(':');
     const prefix = colon < 0 ? '' : name.slice(0, colon);
     const uri = (colon < 0 ? scope[''] : (scope[prefix] ?? this.unbound(prefix, lt))) ?? '';
-    const { line, column } = this.lines.at(lt);
+    const lines = this.lines;
+    const line = lines.lineOf(lt);
+    const column = lt - lines.lineStart + 1;
     return {
       kind: 'element',
       name,
@@ -591,7 +593,8 @@ function isQName(name: string): boolean {
  */
 class LineCursor {
   private line = 1;
-  private lineStart = 0;
+  /** Offset of the first character of the current line. */
+  lineStart = 0;
   /** The next LF and CR at or after the last search (Infinity: none left); -1 before the first. */
   private nextLf = -1;
   private nextCr = -1;
@@ -620,13 +623,22 @@ class LineCursor {
 
   /** 1-based line and column (in UTF-16 code units) of `offset`. */
   at(offset: number): { line: number; column: number } {
+    const line = this.lineOf(offset);
+    return { line, column: offset - this.lineStart + 1 };
+  }
+
+  /**
+   * The 1-based line of `offset`; its column is then `offset - lineStart + 1`. For every element,
+   * without the object at() returns.
+   */
+  lineOf(offset: number): number {
     while (this.nextBreak < offset) {
       const at = this.nextBreak;
       this.line++;
       this.lineStart = this.text.charCodeAt(at) === 13 && this.text.charCodeAt(at + 1) === 10 ? at + 2 : at + 1;
       this.nextBreak = this.breakFrom(this.lineStart);
     }
-    return { line: this.line, column: offset - this.lineStart + 1 };
+    return this.line;
   }
 }
 
