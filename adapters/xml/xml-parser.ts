@@ -514,8 +514,8 @@ class Scanner {
   /**
    * Whether the name of `el` followed by `>` stands at `pos`. Compared in place against the start
    * tag's name in the text (just after its `<`), not against `el.name`: the name is a slice of the
-   * text, and reading characters of a slice measured several times slower than of the flat text
-   * (startsWith() was slower still).
+   * text, and reading both sides from the one flat text took this loop from ~10% to ~7-8% of a WCO
+   * parse in a profile (startsWith() was slower still).
    */
   private closesWith(el: MutableElement, pos: number): boolean {
     const text = this.text;
