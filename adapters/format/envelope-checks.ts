@@ -4,6 +4,14 @@ import { ConfigError } from '../../node/src/errors';
 const ENVELOPE = 'gnc.v1.Envelope';
 
 /**
+ * Envelopes a format's decode verified and handed out, so that encoding that same object again
+ * (a translation: decode one format, encode another) does not verify it a second time. Weak: an
+ * envelope leaves the set with the envelope. What an encoder is given otherwise (anything built in
+ * process or passed through an API) is verified by verifyEnvelope as before.
+ */
+const decodedAndVerified = new WeakSet<object>();
+
+/**
  * What every format demands of a decoded Envelope beyond the schema types: a header with a
  * message id (dedupe and receipts key on it) and exactly one body. Known enum numbers only.
  */
@@ -12,7 +20,19 @@ export function checkEnvelope(envelope: gnc.v1.Envelope): gnc.v1.Envelope {
   if (!envelope.header) throw new FormatInvalidError(ENVELOPE, 'header: missing');
   if (!envelope.header.messageId) throw new FormatInvalidError(ENVELOPE, 'header.messageId: missing');
   if (!envelope.body) throw new FormatInvalidError(ENVELOPE, 'body: no record (declaration, inspection, ...) is set');
+  decodedAndVerified.add(envelope);
   return envelope;
+}
+
+/**
+ * The check an encoder makes of the envelope it is given (protobufjs verify: field types, known
+ * enum numbers, one body). Skipped for an envelope that checkEnvelope passed on decode: it was
+ * verified once already. A caller that changes a decoded envelope in place before encoding it
+ * takes that change on trust, as it does any other value it builds in process.
+ */
+export function verifyEnvelope(envelope: gnc.v1.IEnvelope): void {
+  if (decodedAndVerified.has(envelope)) return;
+  verifyMessage(gnc.v1.Envelope, envelope);
 }
 
 /** Refuses input above the format's size limit before any parsing. */

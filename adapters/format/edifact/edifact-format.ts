@@ -1,6 +1,6 @@
-import { FormatInvalidError, epochMillis, gnc, verifyMessage } from '../../../node/src/canonical';
+import { FormatInvalidError, epochMillis, gnc } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
-import { checkEnvelope, checkSize, readFormatOptions } from '../envelope-checks';
+import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { EdifactSyntaxError, SyntaxErrorCode as E } from './errors';
 import { readDeclarationMessage } from './read-declaration';
@@ -133,7 +133,7 @@ export function decodeEdifactInterchange(bytes: Uint8Array, maxBytes = 4 * 1024 
 }
 
 function encodeEdifact(envelope: gnc.v1.IEnvelope, options: EdifactOptions): Uint8Array {
-  verifyMessage(gnc.v1.Envelope, envelope);
+  verifyEnvelope(envelope);
   const h = envelope.header;
   if (!h?.messageId) throw new FormatInvalidError(ENVELOPE, 'header.messageId: missing');
   if (!envelope.declaration) {

@@ -39,6 +39,8 @@ export class InterchangeWriter {
   private readonly out: string[] = [];
   private readonly seps: Separators;
   private readonly special: RegExp;
+  /** By character code below 256: 1 for a separator or the release character (which take a release). */
+  private readonly isSpecial: Uint8Array;
   private readonly limit: number;
   private readonly nl: string;
   private readonly header: InterchangeHeader;
@@ -52,7 +54,7 @@ export class InterchangeWriter {
     this.seps = defaultSeparators(header.syntaxVersion);
     const s = this.seps;
     const chars = [s.component, s.element, s.release, s.segment, s.repetition].filter((c) => c >= 0);
-    this.special = new RegExp(`[${chars.map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('')}]`, 'g');
+    ({ pattern: this.special, table: this.isSpecial } = specialCharacters(chars));
     this.chars = {
       c: String.fromCharCode(s.component),
       e: String.fromCharCode(s.element),
@@ -137,8 +139,11 @@ export class InterchangeWriter {
   }
 
   private value(v: string, tag: string, k: number): string {
+    // One pass checks the character set and finds whether any character needs a release.
+    let special = false;
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
+      if (c < 256 && this.isSpecial[c] === 1) special = true;
       if (c > this.limit || c < 0x20) {
         const ch = String.fromCodePoint(v.codePointAt(i)!);
         throw new EdifactSyntaxError(
@@ -149,9 +154,26 @@ export class InterchangeWriter {
         );
       }
     }
-    this.special.lastIndex = 0;
-    return this.special.test(v) ? v.replace(this.special, (m) => this.chars.r + m) : v;
+    return special ? v.replace(this.special, (m) => this.chars.r + m) : v;
   }
+}
+
+/**
+ * The separators and release character as one global character class and as a table by code,
+ * built once per set of them (an interchange is written per message).
+ */
+const specialSets = new Map<string, { pattern: RegExp; table: Uint8Array }>();
+function specialCharacters(chars: readonly number[]): { pattern: RegExp; table: Uint8Array } {
+  const key = String.fromCharCode(...chars);
+  let set = specialSets.get(key);
+  if (!set) {
+    const table = new Uint8Array(256);
+    for (const c of chars) table[c] = 1;
+    const pattern = new RegExp(`[${chars.map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('')}]`, 'g');
+    set = { pattern, table };
+    specialSets.set(key, set);
+  }
+  return set;
 }
 
 function isEmpty(el: Element): boolean {

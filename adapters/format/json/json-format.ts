@@ -1,6 +1,6 @@
-import { FormatInvalidError, fromJsonObject, gnc, toJsonObject, verifyMessage } from '../../../node/src/canonical';
+import { FormatInvalidError, fromJsonObject, gnc, toJsonObject } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
-import { checkEnvelope, checkSize, readFormatOptions } from '../envelope-checks';
+import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from './json-schema';
 
@@ -27,7 +27,7 @@ function newJsonFormat(maxBytes: number, rule: MessageRule): MessageFormat {
     name: 'json',
     contentType: 'application/json',
     encode(envelope: gnc.v1.IEnvelope): Uint8Array {
-      verifyMessage(gnc.v1.Envelope, envelope);
+      verifyEnvelope(envelope);
       // A plain object may hold proto3 defaults ('', 0, false) as own properties, which toObject
       // writes; proto3 JSON leaves them out, so equal messages give equal JSON.
       const object = toJsonObject(gnc.v1.Envelope, envelope as gnc.v1.Envelope);

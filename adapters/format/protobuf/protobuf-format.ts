@@ -1,5 +1,5 @@
-import { decodeMessage, encodeMessage, gnc, verifyMessage } from '../../../node/src/canonical';
-import { checkEnvelope, checkSize, readFormatOptions } from '../envelope-checks';
+import { decodeMessage, encodeMessage, gnc } from '../../../node/src/canonical';
+import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 
 /**
@@ -17,7 +17,7 @@ function newProtobufFormat(maxBytes: number): MessageFormat {
     name: 'protobuf',
     contentType: 'application/x-protobuf; messageType=gnc.v1.Envelope',
     encode(envelope: gnc.v1.IEnvelope): Uint8Array {
-      verifyMessage(gnc.v1.Envelope, envelope);
+      verifyEnvelope(envelope);
       return encodeMessage(gnc.v1.Envelope, envelope);
     },
     decode(bytes: Uint8Array): gnc.v1.Envelope {

@@ -33,16 +33,22 @@ export interface WcoDecoded {
   readonly headerDerived: boolean;
 }
 
+/** Children above which Reader looks names up in an index rather than scanning (see byName()). */
+const INDEX_FROM = 8;
+
 class Reader {
   /** Attributes read. */
   readonly used = new Set<XmlAttribute>();
+  /** See byName(). */
+  private readonly indexes = new Map<XmlElement, Map<string, XmlElement[]>>();
   /** By element index: 1 when something was read from the element or from an element inside it. */
   readonly touched: Uint8Array;
   constructor(
     readonly ns: string,
-    elementCount: number,
+    /** A Uint8Array of the document's element count, or the one of another reader of the same document. */
+    touched: Uint8Array,
   ) {
-    this.touched = new Uint8Array(elementCount);
+    this.touched = touched;
   }
 
   fail(el: XmlElement, problem: string, attribute?: string): never {
@@ -58,7 +64,29 @@ class Reader {
     this.use(el);
   }
 
+  /**
+   * The children of `parent` in this reader's namespace by local name (in document order), built
+   * once per parent with many children: the mapping asks such a parent (Declaration, GoodsShipment,
+   * a goods item) for a couple of dozen names, and scanning all its children for each measured a
+   * good part of the decoding.
+   */
+  private byName(parent: XmlElement): Map<string, XmlElement[]> {
+    let index = this.indexes.get(parent);
+    if (!index) {
+      index = new Map();
+      for (const c of parent.children) {
+        if (c.kind !== 'element' || c.uri !== this.ns) continue;
+        const same = index.get(c.local);
+        if (same) same.push(c);
+        else index.set(c.local, [c]);
+      }
+      this.indexes.set(parent, index);
+    }
+    return index;
+  }
+
   kids(parent: XmlElement, local: string): XmlElement[] {
+    if (parent.children.length > INDEX_FROM) return this.byName(parent).get(local)?.slice() ?? [];
     const out: XmlElement[] = [];
     for (const c of parent.children) if (c.kind === 'element' && c.local === local && c.uri === this.ns) out.push(c);
     return out;
@@ -66,6 +94,12 @@ class Reader {
 
   one(parent: XmlElement | undefined, local: string): XmlElement | undefined {
     if (!parent) return undefined;
+    if (parent.children.length > INDEX_FROM) {
+      const same = this.byName(parent).get(local);
+      if (!same) return undefined;
+      if (same.length > 1) this.fail(same[1]!, `<${local}> may appear only once here`);
+      return same[0];
+    }
     let found: XmlElement | undefined;
     for (const c of parent.children) {
       if (c.kind !== 'element' || c.local !== local || c.uri !== this.ns) continue;
@@ -213,7 +247,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
     );
   }
   const document = body.local === 'Declaration' ? 'DEC' : 'RES';
-  const r = new Reader(body.uri, doc.elementCount);
+  const r = new Reader(body.uri, new Uint8Array(doc.elementCount));
   r.structural(body);
   const envelope: Json = {};
   const declaration: Json = {};
@@ -223,7 +257,8 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
 
   let extension: XmlElement | undefined;
   if (metaData) {
-    const m = new Reader(metaData.uri, doc.elementCount);
+    // What the metadata reader reads is marked read for the report as well (as r.structural() would).
+    const m = new Reader(metaData.uri, r.touched);
     const typeName = m.one(metaData, 'WCOTypeName');
     if (typeName) {
       const t = m.text(typeName);
@@ -474,8 +509,14 @@ function unmappedOf(r: Reader, root: XmlElement): WcoUnmapped[] {
       if (el.children.length > 0 || el.attributes.length > 0) report(el);
       return;
     }
-    for (const a of el.attributes) if (!r.used.has(a)) report(el, a);
-    for (const c of el.children) if (c.kind === 'element') walk(c);
+    // Indexed loops: this runs for every element of the document.
+    const attributes = el.attributes;
+    for (let i = 0; i < attributes.length; i++) if (!r.used.has(attributes[i]!)) report(el, attributes[i]);
+    const children = el.children;
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
+      if (c.kind === 'element') walk(c);
+    }
   };
   walk(root);
   return out;

@@ -1,7 +1,7 @@
-import { FormatInvalidError, fromJsonObject, gnc, toJsonObject, verifyMessage } from '../../../node/src/canonical';
+import { FormatInvalidError, fromJsonObject, gnc, toJsonObject } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
 import { XmlParseError, parseXml } from '../../xml';
-import { checkEnvelope, checkSize, readFormatOptions } from '../envelope-checks';
+import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import { findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from '../json/json-schema';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { decodeWco, type WcoUnmapped } from './wco-decode';
@@ -71,7 +71,7 @@ function newWcoXmlFormat(maxBytes: number, rejectUnmapped: boolean, rule: Messag
     name: 'wco-xml',
     contentType: 'application/xml',
     encode(envelope: gnc.v1.IEnvelope): Uint8Array {
-      verifyMessage(gnc.v1.Envelope, envelope);
+      verifyEnvelope(envelope);
       if (!envelope.header?.messageId) throw new FormatInvalidError(ENVELOPE, 'header.messageId: missing');
       if (!envelope.declaration) {
         throw new FormatInvalidError(ENVELOPE, 'body: wco-xml carries Declaration bodies only');
