@@ -10,7 +10,7 @@ import { gnc } from '../node/src/gen/gnc';
 import { createTwoAdministrations, type Administration } from '../node/src/demo/two-administrations';
 import { startExchange, type ExchangeRuntime } from '../node/src/exchange/exchange-runtime';
 import type { MessageStore } from '../node/src/exchange/message-store';
-import { hasNodeFlags, NODE_FLAGS, relaunchWithNodeFlags } from '../node/src/cli/node-flags';
+import { hasNodeFlags, NODE_FLAGS } from '../node/src/cli/node-flags';
 import { openNodeHome, type NodeHome } from '../node/src/home/node-home';
 import { crypto, x509 } from '../node/src/identity/x509-lib';
 import { temporaryDirectory } from '../test/support/test-organizations';
@@ -90,9 +90,6 @@ export async function exchangeBenchmark(argv: string[]): Promise<void> {
   for (const name of schemes)
     if (!SCHEMES[name]) throw new Error(`unknown scheme '${name}'; known: ${Object.keys(SCHEMES).join(', ')}`);
 
-  // The sender node runs in this process: with the V8 settings `gnc start` gives a running node,
-  // as the receiver has them. Only when exchange is the one benchmark run (the process restarts).
-  if (process.argv[2] === 'exchange') relaunchWithNodeFlags();
   const senderFlags = hasNodeFlags() ? NODE_FLAGS.join(' ') : "none (not `gnc start`'s)";
   console.log(`# load before: ${loadLine()}`);
   // openssl first, while nothing else of this benchmark runs.
