@@ -58,6 +58,8 @@ for (let c = 0; c < 128; c++) {
   if (/[A-Za-z_:]/.test(ch)) ASCII_NAME[c] = 1;
   else if (/[-.0-9]/.test(ch)) ASCII_NAME[c] = 2;
 }
+/** ASCII_NAME for qnameEnd(), the colon apart as 3: 1 then means a name character with no further test. */
+const QNAME_KIND = ASCII_NAME.map((kind, c) => (c === 0x3a ? 3 : kind));
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_NAMESPACES: Readonly<Record<string, string>> = Object.freeze({});
@@ -120,6 +122,16 @@ class Scanner {
   private declaration: XmlDocument['declaration'];
   /** Set by qnameEnd(). */
   private scannedQName = false;
+  /** Set by qnameEnd(): where the colon of the name is, from its start (-1: none). */
+  private scannedColon = -1;
+  /**
+   * The last namespace resolution of an element name: its scope, prefix and URI. A scope is not
+   * changed once made (a declaration makes a new one), so the same scope and prefix give the same
+   * URI: siblings and children without declarations skip the lookup in the scope's dictionary.
+   */
+  private lastScope: Bindings | undefined;
+  private lastPrefix = '';
+  private lastUri = '';
 
   constructor(
     private readonly text: string,
@@ -329,17 +341,20 @@ class Scanner {
         ascii = false;
         continue;
       }
-      const kind = ASCII_NAME[c];
+      const kind = QNAME_KIND[c];
+      // Letters first: most characters of a name take no further test.
+      if (kind === 1) continue;
       if (kind === 0) break;
-      if (c === 0x3a /* : */) {
+      if (kind === 3 /* : */) {
         if (colon >= 0 || pos === start) valid = false;
         colon = pos;
-      } else if (kind === 2 && (pos === start || pos === colon + 1)) {
+      } else if (pos === start || pos === colon + 1) {
         valid = false;
       }
     }
     if (pos === start || colon === pos - 1) valid = false;
     this.scannedQName = valid && (ascii || isQName(text.slice(start, pos)));
+    this.scannedColon = colon < 0 ? -1 : colon - start;
     return pos;
   }
 
@@ -356,6 +371,8 @@ class Scanner {
     if (++this.elements > this.maxElements) this.fail('limit', `more than ${this.maxElements} elements`, lt);
     const nameEnd = this.qnameEnd(lt + 1);
     const name = text.slice(lt + 1, nameEnd);
+    // Taken before the attribute names are scanned (they set it again).
+    const colon = this.scannedColon;
     if (!this.scannedQName)
       this.fail('syntax', name === '' ? 'unexpected "<"' : `malformed tag name '${name}'`, lt + 1);
 
@@ -412,7 +429,7 @@ class Scanner {
       pos = close + 1;
     }
 
-    const el = this.element(name, lt, names, values);
+    const el = this.element(name, colon, lt, names, values);
     const parent = this.stack[this.stack.length - 1];
     if (parent) parent.children.push(el);
     else this.root = el;
@@ -427,7 +444,8 @@ class Scanner {
   }
 
   /** The element with its namespaces resolved; `this.scope` becomes its scope. */
-  private element(name: string, lt: number, names?: string[], values?: string[]): MutableElement {
+  /** `colon`: where the colon of `name` is (-1: none), as qnameEnd() found it. */
+  private element(name: string, colon: number, lt: number, names?: string[], values?: string[]): MutableElement {
     let scope = this.scope;
     let namespaces = NO_NAMESPACES;
     let attributes = NO_ATTRIBUTES;
@@ -469,9 +487,16 @@ class Scanner {
       if (resolved.length > 0) attributes = resolved;
     }
     this.scope = scope;
-    const colon = name.indexOf(':');
     const prefix = colon < 0 ? '' : name.slice(0, colon);
-    const uri = (colon < 0 ? scope[''] : (scope[prefix] ?? this.unbound(prefix, lt))) ?? '';
+    let uri: string;
+    if (scope === this.lastScope && prefix === this.lastPrefix) {
+      uri = this.lastUri;
+    } else {
+      uri = (colon < 0 ? scope[''] : (scope[prefix] ?? this.unbound(prefix, lt))) ?? '';
+      this.lastScope = scope;
+      this.lastPrefix = prefix;
+      this.lastUri = uri;
+    }
     const lines = this.lines;
     const line = lines.lineOf(lt);
     const column = lt - lines.lineStart + 1;

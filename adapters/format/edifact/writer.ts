@@ -39,8 +39,11 @@ export class InterchangeWriter {
   private readonly out: string[] = [];
   private readonly seps: Separators;
   private readonly special: RegExp;
-  /** By character code below 256: 1 for a separator or the release character (which take a release). */
-  private readonly isSpecial: Uint8Array;
+  /**
+   * By character code below 256: 1 for a separator or the release character (which take a
+   * release), 2 for a character the character set cannot carry, else 0 (see specialCharacters()).
+   */
+  private readonly charClass: Uint8Array;
   private readonly limit: number;
   private readonly nl: string;
   private readonly header: InterchangeHeader;
@@ -54,14 +57,14 @@ export class InterchangeWriter {
     this.seps = defaultSeparators(header.syntaxVersion);
     const s = this.seps;
     const chars = [s.component, s.element, s.release, s.segment, s.repetition].filter((c) => c >= 0);
-    ({ pattern: this.special, table: this.isSpecial } = specialCharacters(chars));
+    this.limit = LIMIT[header.syntaxIdentifier];
+    ({ pattern: this.special, table: this.charClass } = specialCharacters(chars, this.limit));
     this.chars = {
       c: String.fromCharCode(s.component),
       e: String.fromCharCode(s.element),
       r: String.fromCharCode(s.release),
       s: String.fromCharCode(s.segment),
     };
-    this.limit = LIMIT[header.syntaxIdentifier];
     this.nl = header.lineBreaks ? '\r\n' : '';
     const rep = s.repetition >= 0 ? String.fromCharCode(s.repetition) : ' ';
     this.out.push(`UNA${this.chars.c}${this.chars.e}.${this.chars.r}${rep}${this.chars.s}${this.nl}`);
@@ -140,11 +143,16 @@ export class InterchangeWriter {
 
   private value(v: string, tag: string, k: number): string {
     // One pass checks the character set and finds whether any character needs a release.
+    // One table lookup per character below 256: most characters of a value are plain (class 0).
     let special = false;
+    const charClass = this.charClass;
+    const limit = this.limit;
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
-      if (c < 256 && this.isSpecial[c] === 1) special = true;
-      if (c > this.limit || c < 0x20) {
+      const kind = c < 256 ? charClass[c]! : c > limit ? 2 : 0;
+      if (kind === 0) continue;
+      if (kind === 1) special = true;
+      else {
         const ch = String.fromCodePoint(v.codePointAt(i)!);
         throw new EdifactSyntaxError(
           { segment: tag, elementPosition: k + 1, element: `position ${k + 1}` },
@@ -159,16 +167,19 @@ export class InterchangeWriter {
 }
 
 /**
- * The separators and release character as one global character class and as a table by code,
- * built once per set of them (an interchange is written per message).
+ * The separators and release character as one global character class, and a table by code below
+ * 256 of what value() must do: 1 a separator or the release character (released), 2 a character
+ * outside the character set (below 0x20 or above `limit`: refused, whatever else it is), 0
+ * neither. Built once per set of them and limit (an interchange is written per message).
  */
 const specialSets = new Map<string, { pattern: RegExp; table: Uint8Array }>();
-function specialCharacters(chars: readonly number[]): { pattern: RegExp; table: Uint8Array } {
-  const key = String.fromCharCode(...chars);
+function specialCharacters(chars: readonly number[], limit: number): { pattern: RegExp; table: Uint8Array } {
+  const key = `${String.fromCharCode(...chars)}/${limit}`;
   let set = specialSets.get(key);
   if (!set) {
     const table = new Uint8Array(256);
     for (const c of chars) table[c] = 1;
+    for (let c = 0; c < 256; c++) if (c < 0x20 || c > limit) table[c] = 2;
     const pattern = new RegExp(`[${chars.map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('')}]`, 'g');
     set = { pattern, table };
     specialSets.set(key, set);
