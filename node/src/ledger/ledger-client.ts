@@ -50,9 +50,14 @@ export interface TransactionRequest {
 
 export interface CallOptions {
   signal?: AbortSignal;
-  /** Deadline for the whole call in milliseconds. */
+  /** Deadline for the whole call in milliseconds (default: DEFAULT_SUBMIT_MS or DEFAULT_EVALUATE_MS). */
   timeoutMs?: number;
 }
+
+/** The deadline of a submit (endorse, order, commit) over a network when the caller gives none. */
+export const DEFAULT_SUBMIT_MS = 60_000;
+/** The deadline of an evaluate (a query on one peer) over a network when the caller gives none. */
+export const DEFAULT_EVALUATE_MS = 30_000;
 
 export interface EventOptions {
   startBlock?: bigint;

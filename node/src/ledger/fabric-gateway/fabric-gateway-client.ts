@@ -10,15 +10,17 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import type { SigningIdentity } from '../../identity/signing-identity';
-import type {
-  CallOptions,
-  CloseableAsyncIterable,
-  EventOptions,
-  LedgerBlock,
-  LedgerChaincodeEvent,
-  LedgerClient,
-  SubmittedTransaction,
-  TransactionRequest,
+import {
+  type CallOptions,
+  type CloseableAsyncIterable,
+  type EventOptions,
+  type LedgerBlock,
+  type LedgerChaincodeEvent,
+  type LedgerClient,
+  type SubmittedTransaction,
+  type TransactionRequest,
+  DEFAULT_EVALUATE_MS,
+  DEFAULT_SUBMIT_MS,
 } from '../ledger-client';
 import { LedgerCommitError, LedgerError, LedgerTimeoutError, LedgerUnavailableError } from '../ledger-errors';
 import { closeableMap } from './closeable';
@@ -42,8 +44,6 @@ export interface FabricGatewayClient extends LedgerClient {
   withIdentity(identity: SigningIdentity): FabricGatewayClient;
 }
 
-const DEFAULT_EVALUATE_MS = 30_000;
-const DEFAULT_SUBMIT_MS = 60_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_CANCELLED = 1;
 const GRPC_UNAVAILABLE = 14;

@@ -11,15 +11,17 @@ import type { SigningIdentity } from '../../identity/signing-identity';
 import type { FabricConnectionOptions } from '../fabric-gateway/fabric-connection';
 import type { FabricTransactionRequest } from '../fabric-gateway/fabric-gateway-client';
 import { endorsementErrorFrom } from '../fabric-gateway/fabric-errors';
-import type {
-  CallOptions,
-  CloseableAsyncIterable,
-  EventOptions,
-  LedgerBlock,
-  LedgerChaincodeEvent,
-  LedgerClient,
-  SubmittedTransaction,
-  TransactionRequest,
+import {
+  type CallOptions,
+  type CloseableAsyncIterable,
+  type EventOptions,
+  type LedgerBlock,
+  type LedgerChaincodeEvent,
+  type LedgerClient,
+  type SubmittedTransaction,
+  type TransactionRequest,
+  DEFAULT_EVALUATE_MS,
+  DEFAULT_SUBMIT_MS,
 } from '../ledger-client';
 import {
   LedgerCommitError,
@@ -43,8 +45,6 @@ export interface FabricNetworkClient extends LedgerClient {
   withIdentity(identity: SigningIdentity): FabricNetworkClient;
 }
 
-const DEFAULT_EVALUATE_MS = 30_000;
-const DEFAULT_SUBMIT_MS = 60_000;
 /** 'peer=..., status=500, message=CODE: text' lines of fabric-network's endorsement failure. */
 const PEER_RESPONSE = /status=(\d+), message=(.*)$/gm;
 
