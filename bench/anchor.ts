@@ -2,8 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Anchorer } from '../node/src/exchange/anchorer';
 import { MessageStore } from '../node/src/exchange/message-store';
-import { openTestLedger } from '../test/support/embedded-ledger-fixture';
-import { createTestOrganizations, temporaryDirectory } from '../test/support/test-organizations';
+import { openScratchLedger } from '../test/support/embedded-ledger-fixture';
 
 /**
  * Message anchoring through the ledger: digests of exchanged messages made durable as pending in
@@ -30,15 +29,9 @@ export async function anchorBenchmark(argv: string[]): Promise<void> {
   });
   const total = Number(values.messages);
   const partners = Array.from({ length: Number(values.partners) }, (_, i) => `Customs${String.fromCharCode(66 + i)}`);
-  const orgs = await createTestOrganizations();
-  const tmp = await temporaryDirectory('bench-anchor');
-  const ledger = await openTestLedger({
-    directory: path.join(tmp.dir, 'ledger'),
-    node: orgs.node,
-    nodeOrganization: orgs.nodeOrganization,
-    organizations: orgs.organizations,
-  });
-  const store = await MessageStore.open(path.join(tmp.dir, 'exchange'));
+  const scratch = await openScratchLedger('bench-anchor');
+  const { orgs, ledger } = scratch;
+  const store = await MessageStore.open(path.join(scratch.directory, 'exchange'));
   try {
     const anchorer = new Anchorer({
       store,
@@ -86,7 +79,6 @@ export async function anchorBenchmark(argv: string[]): Promise<void> {
     console.log(`resident memory peak: ${Math.round(peakRss / 1048576)} MB`);
   } finally {
     await store.close();
-    await ledger.close();
-    await tmp.remove();
+    await scratch.remove();
   }
 }

@@ -1,10 +1,10 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { embeddedLiveState } from '../node/src/audit/live-state';
 import { auditBlockfile } from '../node/src/audit/verify-ledger';
 import { canonicalProofText, proveEmbeddedRecord, verifyProofText } from '../node/src/proof';
-import { openTestLedger } from '../test/support/embedded-ledger-fixture';
+import { openScratchLedger, openTestLedger } from '../test/support/embedded-ledger-fixture';
 import { sampleDeclaration } from '../test/support/sample-declaration';
-import { createTestOrganizations, temporaryDirectory } from '../test/support/test-organizations';
 
 /**
  * `gnc audit verify` throughput with every signature checked (block signature, creator and
@@ -26,15 +26,8 @@ export async function auditBenchmark(argv: string[]): Promise<void> {
     },
   });
   const total = Number(values.transactions);
-  const orgs = await createTestOrganizations();
-  const tmp = await temporaryDirectory('bench-audit');
-  const ledger = await openTestLedger({
-    directory: tmp.dir,
-    node: orgs.node,
-    nodeOrganization: orgs.nodeOrganization,
-    organizations: orgs.organizations,
-    overrides: { maxBlockTransactions: Number(values['block-size']) },
-  });
+  const scratch = await openScratchLedger('bench-audit', { maxBlockTransactions: Number(values['block-size']) });
+  const { orgs, ledger } = scratch;
   try {
     const client = ledger.client(await orgs.user('customsA', 'single-window'));
     const lodge = (id: string) =>
@@ -71,7 +64,7 @@ export async function auditBenchmark(argv: string[]): Promise<void> {
     console.log(`proof-size-${values['block-size']}-tx-block: ${bigProof.length} bytes`);
     await ledger.close();
     const small = await openTestLedger({
-      directory: tmp.dir + '-small',
+      directory: path.join(scratch.directory, 'small-ledger'),
       node: orgs.node,
       nodeOrganization: orgs.nodeOrganization,
       organizations: orgs.organizations,
@@ -125,10 +118,7 @@ export async function auditBenchmark(argv: string[]): Promise<void> {
       await small.close();
     }
   } finally {
-    await ledger.close();
-    await tmp.remove();
-    const { rm } = await import('node:fs/promises');
-    await rm(tmp.dir + '-small', { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { openTestLedger } from '../test/support/embedded-ledger-fixture';
+import { openScratchLedger } from '../test/support/embedded-ledger-fixture';
 import { sampleDeclaration } from '../test/support/sample-declaration';
-import { createTestOrganizations, temporaryDirectory } from '../test/support/test-organizations';
 
 /**
  * Durable Lodge transactions per second on the embedded ledger: every transaction endorsed
@@ -20,15 +19,8 @@ export async function ledgerBenchmark(argv: string[]): Promise<void> {
   });
   const total = Number(values.transactions);
   const concurrency = Number(values.concurrency);
-  const orgs = await createTestOrganizations();
-  const tmp = await temporaryDirectory('bench-ledger');
-  const ledger = await openTestLedger({
-    directory: tmp.dir,
-    node: orgs.node,
-    nodeOrganization: orgs.nodeOrganization,
-    organizations: orgs.organizations,
-    overrides: { maxBlockTransactions: Number(values['block-size']) },
-  });
+  const scratch = await openScratchLedger('bench-ledger', { maxBlockTransactions: Number(values['block-size']) });
+  const { orgs, ledger } = scratch;
   try {
     const client = ledger.client(await orgs.user('customsA', 'single-window'));
     const rssAtRest = process.memoryUsage().rss;
@@ -67,7 +59,6 @@ export async function ledgerBenchmark(argv: string[]): Promise<void> {
     console.log(`resident memory at rest: ${Math.round(rssAtRest / 1048576)} MB`);
     console.log(`resident memory peak under load: ${Math.round(peakRss / 1048576)} MB`);
   } finally {
-    await ledger.close();
-    await tmp.remove();
+    await scratch.remove();
   }
 }
