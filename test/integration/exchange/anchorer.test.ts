@@ -5,31 +5,24 @@ import { verifyInclusion } from '../../../node/src/exchange/merkle';
 import { MessageStore } from '../../../node/src/exchange/message-store';
 import { digestOf } from '../../../node/src/exchange/receipts';
 import type { EmbeddedLedger } from '../../../node/src/ledger/embedded/embedded-ledger';
-import { openTestLedger } from '../../support/embedded-ledger-fixture';
-import { createTestOrganizations, temporaryDirectory, type TestOrganizations } from '../../support/test-organizations';
+import { openScratchLedger, type ScratchLedger } from '../../support/embedded-ledger-fixture';
+import type { TestOrganizations } from '../../support/test-organizations';
 
 describe('Anchorer', function () {
   this.timeout(60_000);
-  let tmp: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let scratch: ScratchLedger;
   let orgs: TestOrganizations;
   let ledger: EmbeddedLedger;
   let store: MessageStore;
 
   before(async () => {
-    tmp = await temporaryDirectory('anchor');
-    orgs = await createTestOrganizations();
-    ledger = await openTestLedger({
-      directory: path.join(tmp.dir, 'ledger'),
-      node: orgs.node,
-      nodeOrganization: orgs.nodeOrganization,
-      organizations: orgs.organizations,
-    });
-    store = await MessageStore.open(path.join(tmp.dir, 'exchange'));
+    scratch = await openScratchLedger('anchor');
+    ({ orgs, ledger } = scratch);
+    store = await MessageStore.open(path.join(scratch.directory, 'exchange'));
   });
   after(async () => {
     await store.close();
-    await ledger.close();
-    await tmp.remove();
+    await scratch.remove();
   });
 
   describe('flush and prove', () => {
