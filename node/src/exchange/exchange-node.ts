@@ -50,13 +50,7 @@ export interface ExchangeNodeOptions {
    * Called for each message sent and receipted, and for each received, once it is durable (its
    * digest is then pending for anchoring in the store, written with it).
    */
-  onExchanged?: (event: {
-    direction: 'in' | 'out';
-    partnerId: string;
-    messageId: string;
-    bytes: Buffer;
-    at: number;
-  }) => void;
+  onExchanged?: (event: { direction: 'in' | 'out'; partnerId: string; messageId: string }) => void;
   log?: (event: Record<string, unknown>) => void;
   /** A production node refuses the `none` security scheme. */
   production?: boolean;
@@ -334,13 +328,7 @@ export class ExchangeNode {
       }
       await this.options.store.markReceipted(entry, Buffer.from(answer));
       this.metrics.sent(partnerId, entry.bytes.length, Date.now() - started);
-      this.options.onExchanged?.({
-        direction: 'out',
-        partnerId,
-        messageId: entry.messageId,
-        bytes: entry.bytes,
-        at: Date.now(),
-      });
+      this.options.onExchanged?.({ direction: 'out', partnerId, messageId: entry.messageId });
       return true;
     } catch (error) {
       const err = asError(error);
@@ -488,13 +476,7 @@ export class ExchangeNode {
         throw error;
       }
       this.metrics.received(agreement.partnerId, delivery.bytes.length, Date.now() - started);
-      this.options.onExchanged?.({
-        direction: 'in',
-        partnerId: agreement.partnerId,
-        messageId: header.messageId,
-        bytes: raw,
-        at: Date.now(),
-      });
+      this.options.onExchanged?.({ direction: 'in', partnerId: agreement.partnerId, messageId: header.messageId });
       if (this.options.onReceived) {
         Promise.resolve(this.options.onReceived({ partnerId: agreement.partnerId, envelope, raw })).catch(
           (error: unknown) =>
