@@ -375,14 +375,24 @@ class ReceiptWatch {
     const markReceipted = store.markReceipted.bind(store);
     store.markReceipted = async (entry, receipt) => {
       await markReceipted(entry, receipt);
-      const at = performance.now();
-      this.receipted++;
-      const resolve = this.waiting.get(entry.messageId);
-      if (resolve) {
-        this.waiting.delete(entry.messageId);
-        resolve(at);
-      } else this.done.set(entry.messageId, at);
+      this.record(entry.messageId, performance.now());
     };
+    // Over http the messages leave in batch frames, receipted together by one batch receipt.
+    const markReceiptedBatch = store.markReceiptedBatch.bind(store);
+    store.markReceiptedBatch = async (items, receipt) => {
+      await markReceiptedBatch(items, receipt);
+      const at = performance.now();
+      for (const { entry } of items) this.record(entry.messageId, at);
+    };
+  }
+
+  private record(messageId: string, at: number): void {
+    this.receipted++;
+    const resolve = this.waiting.get(messageId);
+    if (resolve) {
+      this.waiting.delete(messageId);
+      resolve(at);
+    } else this.done.set(messageId, at);
   }
 
   /**
