@@ -369,7 +369,12 @@ class Libp2pTransport implements Transport {
         }),
       );
     }
-    return Promise.reject(protocolError(to.partnerId, `frame type ${answer.type} in answer to ${type === FrameType.BATCH ? 'BATCH' : 'MESSAGE'}`));
+    return Promise.reject(
+      protocolError(
+        to.partnerId,
+        `frame type ${answer.type} in answer to ${type === FrameType.BATCH ? 'BATCH' : 'MESSAGE'}`,
+      ),
+    );
   }
 
   /** Writes one frame, half-closes, reads one frame; aborts the stream if `signal` fires. */

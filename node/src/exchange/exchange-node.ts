@@ -403,7 +403,11 @@ export class ExchangeNode {
   private async sendFrame(partner: PartnerEdges, entries: readonly OutboxEntry[]): Promise<boolean[]> {
     const started = Date.now();
     const partnerId = partner.agreement.partnerId;
-    const sent = entries.map((entry) => ({ messageId: entry.messageId, bytes: entry.bytes, digest: digestOf(entry.bytes) }));
+    const sent = entries.map((entry) => ({
+      messageId: entry.messageId,
+      bytes: entry.bytes,
+      digest: digestOf(entry.bytes),
+    }));
     let answer: Uint8Array;
     let receipts: gnc.v1.IReceiptInfo[];
     try {
@@ -436,7 +440,10 @@ export class ExchangeNode {
         this.attemptFailed(
           partner,
           entry,
-          new ExchangeRejectedError(info.errorCode || 'GNC_EXCHANGE_REJECTED', info.errorMessage || 'rejected by the partner'),
+          new ExchangeRejectedError(
+            info.errorCode || 'GNC_EXCHANGE_REJECTED',
+            info.errorMessage || 'rejected by the partner',
+          ),
         ),
       ),
     );
@@ -519,6 +526,8 @@ export class ExchangeNode {
   private async checkMessage(
     partner: PartnerEdges,
     bytes: Uint8Array,
+    /** Set to the message id as soon as the message is opened, so a later refusal can name it. */
+    opened: { messageId: string } = { messageId: '' },
   ): Promise<{ messageId: string; utilityBlockId: string; envelope: gnc.v1.Envelope }> {
     const { agreement } = partner;
     if (bytes.length > agreement.maxMessageBytes) {
@@ -528,8 +537,8 @@ export class ExchangeNode {
         413,
       );
     }
-    const opened = await partner.in.security.open(bytes, partner.keys);
-    const envelope = partner.in.format.decode(opened.payload);
+    const { payload } = await partner.in.security.open(bytes, partner.keys);
+    const envelope = partner.in.format.decode(payload);
     const header = {
       messageId: envelope.header?.messageId ?? '',
       senderId: envelope.header?.senderId ?? '',
@@ -538,6 +547,7 @@ export class ExchangeNode {
       createdAtMs: envelope.header?.createdAtMs ?? 0,
     };
     if (!header.messageId) throw new ExchangeRejectedError('GNC_EXCHANGE_BAD_HEADER', 'the message has no message id');
+    opened.messageId = header.messageId;
     if (header.senderId !== agreement.partnerId || header.receiverId !== this.options.nodeId) {
       throw new ExchangeRejectedError(
         'GNC_EXCHANGE_BAD_HEADER',
@@ -678,11 +688,14 @@ export class ExchangeNode {
       }
       const checked = await Promise.all(
         messages.map(async (bytes) => {
+          const opened = { messageId: '' };
           try {
-            return { ok: true as const, ...(await this.checkMessage(partner, bytes)) };
+            return { ok: true as const, ...(await this.checkMessage(partner, bytes, opened)) };
           } catch (error) {
             // The message's own fault goes into its entry; a failure of ours fails the frame (the sender retries it).
-            if (error instanceof GncError && error.httpStatus < 500) return { ok: false as const, error };
+            if (error instanceof GncError && error.httpStatus < 500) {
+              return { ok: false as const, error, messageId: opened.messageId };
+            }
             throw error;
           }
         }),
@@ -696,7 +709,9 @@ export class ExchangeNode {
           receivedAtMs,
           receiverId: this.options.nodeId,
           senderId: partnerId,
-          outcome: error ? gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_REJECTED : gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
+          outcome: error
+            ? gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_REJECTED
+            : gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
           ...(error ? { error: { code: error.code, message: error.message } } : {}),
         });
       const candidates: InboundCandidate[] = [];
@@ -717,8 +732,8 @@ export class ExchangeNode {
       });
       const { outcomes, answer } = await this.options.store.acceptInboundBatch(partnerId, candidates, (outcomes) => {
         const receipts = checked.map((result, index): gnc.v1.IReceiptInfo => {
-          // A message that could not be opened has no id we can trust: its entry names it by digest only.
-          if (!result.ok) return entryOf(index, '', result.error);
+          // A refused message is named by its id once it was opened; before that, by its digest alone.
+          if (!result.ok) return entryOf(index, result.messageId, result.error);
           const candidate = candidates[candidateOf[index]!]!;
           const outcome = outcomes[candidateOf[index]!]!;
           if (outcome.kind === 'accepted') return gnc.v1.ReceiptInfo.decode(candidate.receiptInfo);
@@ -727,7 +742,11 @@ export class ExchangeNode {
             ? gnc.v1.ReceiptInfo.decode(outcome.first.receiptInfo)
             : gnc.v1.ReceiptInfo.decode(gnc.v1.Receipt.decode(outcome.first.receipt).receiptInfo);
         });
-        return signBatchReceipt(this.options.signer, { receipts, receiverId: this.options.nodeId, senderId: partnerId });
+        return signBatchReceipt(this.options.signer, {
+          receipts,
+          receiverId: this.options.nodeId,
+          senderId: partnerId,
+        });
       });
       const elapsed = Date.now() - started;
       checked.forEach((result, index) => {
@@ -742,7 +761,12 @@ export class ExchangeNode {
         if (outcome.kind === 'duplicate') this.metrics.duplicate(partnerId);
         else if (outcome.kind === 'replay') {
           this.metrics.rejected(partnerId, outcome.error.code);
-          this.options.log?.({ event: 'rejected', partnerId, code: outcome.error.code, message: outcome.error.message });
+          this.options.log?.({
+            event: 'rejected',
+            partnerId,
+            code: outcome.error.code,
+            message: outcome.error.message,
+          });
         } else {
           this.metrics.received(partnerId, candidate.raw.length, elapsed);
           this.delivered(partnerId, candidate.messageId, envelopes[at]!, candidate.raw);
