@@ -6,6 +6,7 @@ import { securitySchemes } from '../../../adapters/security';
 import type { PartnerKeys, SecurityScheme } from '../../../adapters/security/security-scheme';
 import { transports } from '../../../adapters/transport';
 import type { InboundDelivery, Transport, TransportPeer } from '../../../adapters/transport/transport';
+import { TransportError, TransportErrorCode } from '../../../adapters/transport/transport-errors';
 import { gnc } from '../gen/gnc';
 import { GncError, asError } from '../errors';
 import type { SigningIdentity } from '../identity/signing-identity';
@@ -58,7 +59,13 @@ export interface ExchangeNodeOptions {
   /** Listen options per transport kind, e.g. { http: { port: 0 } }. */
   listen?: Record<string, Record<string, unknown>>;
   /** Called after a message is durable and receipted: record it on the ledger, deliver or route it. */
-  onReceived?: (message: { partnerId: string; envelope: gnc.v1.Envelope; raw: Buffer }) => Promise<void> | void;
+  onReceived?: (message: {
+    partnerId: string;
+    envelope: gnc.v1.Envelope;
+    raw: Buffer;
+    /** The envelope's body as the JSON object the data-set check read (proto JSON names, no defaults); do not change it. */
+    body: Record<string, unknown>;
+  }) => Promise<void> | void;
   /**
    * Called for each message sent and receipted, and for each received, once it is durable (its
    * digest is then pending for anchoring in the store, written with it).
@@ -419,6 +426,12 @@ export class ExchangeNode {
         trustAnchorsPem: partner.agreement.trustAnchorsPem,
       });
     } catch (error) {
+      // A frame refused for what it is (more messages or bytes than the partner takes in one,
+      // or a receiver that serves no batch frames) says nothing about its messages: each is sent
+      // alone instead, with its own outcome, rather than all of them becoming dead letters.
+      if (entries.length > 1 && refusedAsFrame(error)) {
+        return Promise.all(entries.map((entry) => this.sendOne(partner, entry)));
+      }
       return Promise.all(entries.map((entry) => this.attemptFailed(partner, entry, error)));
     }
     const accepted: Array<{ entry: OutboxEntry; index: number; digest: Buffer }> = [];
@@ -528,7 +541,7 @@ export class ExchangeNode {
     bytes: Uint8Array,
     /** Set to the message id as soon as the message is opened, so a later refusal can name it. */
     opened: { messageId: string } = { messageId: '' },
-  ): Promise<{ messageId: string; utilityBlockId: string; envelope: gnc.v1.Envelope }> {
+  ): Promise<{ messageId: string; utilityBlockId: string; envelope: gnc.v1.Envelope; body: Record<string, unknown> }> {
     const { agreement } = partner;
     if (bytes.length > agreement.maxMessageBytes) {
       throw new ExchangeRejectedError(
@@ -577,7 +590,8 @@ export class ExchangeNode {
         403,
       );
     }
-    const { outside } = applyDataSet(block, bodyObject(envelope, block.bodyKind));
+    const body = bodyObject(envelope, block.bodyKind);
+    const { outside } = applyDataSet(block, body);
     if (outside.length > 0) {
       throw new ExchangeRejectedError(
         'GNC_EXCHANGE_OUTSIDE_DATA_SET',
@@ -585,14 +599,18 @@ export class ExchangeNode {
         403,
       );
     }
-    return { messageId: header.messageId, utilityBlockId: header.utilityBlockId, envelope };
+    return { messageId: header.messageId, utilityBlockId: header.utilityBlockId, envelope, body };
   }
 
   /** A message is durable: counted, reported, and handed to onReceived (ledger, routing) without waiting for it. */
-  private delivered(partnerId: string, messageId: string, envelope: gnc.v1.Envelope, raw: Buffer): void {
+  private delivered(
+    partnerId: string,
+    messageId: string,
+    message: { envelope: gnc.v1.Envelope; raw: Buffer; body: Record<string, unknown> },
+  ): void {
     this.options.onExchanged?.({ direction: 'in', partnerId, messageId });
     if (this.options.onReceived) {
-      Promise.resolve(this.options.onReceived({ partnerId, envelope, raw })).catch((error: unknown) =>
+      Promise.resolve(this.options.onReceived({ partnerId, ...message })).catch((error: unknown) =>
         this.options.log?.({ event: 'on-received-failed', messageId, message: asError(error).message }),
       );
     }
@@ -612,7 +630,7 @@ export class ExchangeNode {
     try {
       const partner = this.inboundPartner(transportKind, delivery);
       const partnerId = partner.agreement.partnerId;
-      const { messageId, utilityBlockId, envelope } = await this.checkMessage(partner, delivery.bytes);
+      const { messageId, utilityBlockId, envelope, body } = await this.checkMessage(partner, delivery.bytes);
       const receipt = await signReceipt(this.options.signer, {
         messageId,
         receivedBytes: delivery.bytes,
@@ -641,7 +659,7 @@ export class ExchangeNode {
         throw error;
       }
       this.metrics.received(partnerId, delivery.bytes.length, Date.now() - started);
-      this.delivered(partnerId, messageId, envelope, raw);
+      this.delivered(partnerId, messageId, { envelope, raw, body });
       return receipt;
     } catch (error) {
       throw this.refusal(delivery.partnerId, error);
@@ -716,11 +734,11 @@ export class ExchangeNode {
         });
       const candidates: InboundCandidate[] = [];
       const candidateOf: Array<number | undefined> = [];
-      const envelopes: gnc.v1.Envelope[] = [];
+      const checkedOf: Array<{ envelope: gnc.v1.Envelope; body: Record<string, unknown> }> = [];
       checked.forEach((result, index) => {
         if (!result.ok) return;
         candidateOf[index] = candidates.length;
-        envelopes.push(result.envelope);
+        checkedOf.push(result);
         candidates.push({
           messageId: result.messageId,
           utilityBlock: result.utilityBlockId,
@@ -769,7 +787,8 @@ export class ExchangeNode {
           });
         } else {
           this.metrics.received(partnerId, candidate.raw.length, elapsed);
-          this.delivered(partnerId, candidate.messageId, envelopes[at]!, candidate.raw);
+          const { envelope, body } = checkedOf[at]!;
+          this.delivered(partnerId, candidate.messageId, { envelope, raw: candidate.raw, body });
         }
       });
       return answer;
@@ -784,6 +803,18 @@ export class ExchangeNode {
       throw new ExchangeRejectedError('GNC_EXCHANGE_UNKNOWN_PARTNER', `no agreement with '${partnerId}'`, 404);
     return partner;
   }
+}
+
+/**
+ * Whether a batch frame was refused whole for its own shape, not its content: over the
+ * partner's frame limits (maxBatchMessages, maxBatchBytes, the transport's maximum), or not
+ * served at all (a receiver without batch frames answers http 404, or a libp2p protocol error).
+ */
+function refusedAsFrame(error: unknown): boolean {
+  if (!(error instanceof TransportError) || error.transient) return false;
+  if (error.code === TransportErrorCode.MESSAGE_TOO_LARGE) return true;
+  if (error.remoteStatus === 404 || error.remoteCode === TransportErrorCode.PROTOCOL) return true;
+  return error.remoteCode === 'GNC_EXCHANGE_BAD_BATCH' || error.remoteCode === 'GNC_EXCHANGE_OVERSIZE';
 }
 
 /** Serial numbers as the security schemes compare them: lower-case hex without leading zeros. */

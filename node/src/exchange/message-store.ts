@@ -737,11 +737,18 @@ export class MessageStore {
   async indexShared(
     entries: ReadonlyArray<{ index: string; value: string; messageId: string; record: unknown }>,
   ): Promise<void> {
+    // A record indexed under several values (a declaration and a container) is serialised once.
+    const serialised = new Map<unknown, Buffer>();
+    const valueOf = (record: unknown) => {
+      let value = serialised.get(record);
+      if (!value) serialised.set(record, (value = Buffer.from(JSON.stringify(record), 'utf8')));
+      return value;
+    };
     await this.committer.write(
       entries.map((e) => ({
         type: 'put' as const,
         key: `g!${e.index}!${e.value}!${e.messageId}`,
-        value: Buffer.from(JSON.stringify(e.record), 'utf8'),
+        value: valueOf(e.record),
       })),
     );
   }

@@ -182,6 +182,40 @@ describe('ExchangeNode batch frames (HTTP/2 mTLS + JWS + JSON)', function () {
     assert.equal((await inboxIds()).length, before);
   });
 
+  it('sends the messages of a frame the partner refuses whole (its limits are smaller) alone, none dead', async () => {
+    const root = await temporaryDirectory('batch-frames-limits');
+    // B takes frames of at most 2 messages; A's agreement does not say so and sends more.
+    const strict = await createExchangePair(
+      root.dir,
+      { transport: 'http', security: 'jws', format: 'json' },
+      { toA: { maxBatchMessages: 2 }, toB: { maxBatchesInFlight: 1 } },
+    );
+    try {
+      const ids = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          strict.a.node.submit('CustomsB', 'transit-seal-events', {
+            sealEvent: { eventId: `limits-${i}`, sealId: 'ESEAL-3', containerId: 'MSCU1234567' },
+          }),
+        ),
+      );
+      await waitFor('A to hold every receipt', async () => {
+        const states = await Promise.all(ids.map(async (id) => (await strict.a.store.status(id))?.state));
+        return states.every((state) => state === 'receipted' || state === 'dead') ? true : undefined;
+      });
+      assert.deepEqual(await strict.a.store.deadLetters(), []);
+      const inbox = (await strict.b.store.inbox(100)).map((entry) => entry.messageId).sort();
+      assert.deepEqual(inbox, [...ids].sort());
+      assert.match(
+        strict.b.node.metrics.render(await strict.b.store.depths()),
+        /gnc_messages_rejected_total\{partner="CustomsA",reason="GNC_EXCHANGE_BAD_BATCH"\} [1-9]/,
+        'at least one frame was refused whole (so the fallback was exercised)',
+      );
+    } finally {
+      await strict.stop();
+      await root.remove();
+    }
+  });
+
   it('sends what is queued for a partner in frames, stores each batch receipt once and verifies every message’s entry', async () => {
     const ids = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
