@@ -733,19 +733,23 @@ export class ExchangeNode {
           ...(error ? { error: { code: error.code, message: error.message } } : {}),
         });
       const candidates: InboundCandidate[] = [];
+      /** The ACCEPTED entry of each candidate, as signed in the batch receipt (candidates hold it encoded). */
+      const acceptedEntries: gnc.v1.IReceiptInfo[] = [];
       const candidateOf: Array<number | undefined> = [];
       const checkedOf: Array<{ envelope: gnc.v1.Envelope; body: Record<string, unknown> }> = [];
       checked.forEach((result, index) => {
         if (!result.ok) return;
         candidateOf[index] = candidates.length;
         checkedOf.push(result);
+        const accepted = entryOf(index, result.messageId);
+        acceptedEntries.push(accepted);
         candidates.push({
           messageId: result.messageId,
           utilityBlock: result.utilityBlockId,
           raw: Buffer.from(messages[index]!),
           digest: digests[index]!,
           envelope: Buffer.from(gnc.v1.Envelope.encode(result.envelope).finish()),
-          receiptInfo: Buffer.from(gnc.v1.ReceiptInfo.encode(entryOf(index, result.messageId)).finish()),
+          receiptInfo: Buffer.from(gnc.v1.ReceiptInfo.encode(accepted).finish()),
         });
       });
       const { outcomes, answer } = await this.options.store.acceptInboundBatch(partnerId, candidates, (outcomes) => {
@@ -754,7 +758,7 @@ export class ExchangeNode {
           if (!result.ok) return entryOf(index, result.messageId, result.error);
           const candidate = candidates[candidateOf[index]!]!;
           const outcome = outcomes[candidateOf[index]!]!;
-          if (outcome.kind === 'accepted') return gnc.v1.ReceiptInfo.decode(candidate.receiptInfo);
+          if (outcome.kind === 'accepted') return acceptedEntries[candidateOf[index]!]!;
           if (outcome.kind === 'replay') return entryOf(index, candidate.messageId, outcome.error);
           return 'receiptInfo' in outcome.first
             ? gnc.v1.ReceiptInfo.decode(outcome.first.receiptInfo)

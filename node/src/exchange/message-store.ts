@@ -161,7 +161,8 @@ function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
   const length = value.readUInt32BE(0);
   return {
     header: JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as T,
-    bytes: Buffer.from(value.subarray(4 + length)),
+    // A view, not a copy: every value LevelDB hands out is a buffer of its own.
+    bytes: value.subarray(4 + length),
   };
 }
 
@@ -276,13 +277,14 @@ export class MessageStore {
 
   /** The oldest queued messages for a partner (those queued after sequence number `after`), in queue order. */
   async outbox(partnerId: string, limit = 100, after = 0): Promise<OutboxEntry[]> {
-    const out: OutboxEntry[] = [];
     const prefix = `o!${partnerId}!`;
-    for await (const value of this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit })) {
+    // One native call for the whole range (all()), not one await per entry: the sender reads
+    // its window of the outbox every time a frame is answered.
+    const values = await this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit }).all();
+    return values.map((value) => {
       const { header, bytes } = decodeEntry<Omit<OutboxEntry, 'bytes'>>(value);
-      out.push({ ...header, bytes });
-    }
-    return out;
+      return { ...header, bytes };
+    });
   }
 
   /**
