@@ -537,17 +537,15 @@ class Scanner {
   }
 
   /**
-   * Whether the name of `el` followed by `>` stands at `pos`. Compared in place against the start
-   * tag's name in the text (just after its `<`), not against `el.name`: the name is a slice of the
-   * text, and reading both sides from the one flat text took this loop from ~10% to ~7-8% of a WCO
-   * parse in a profile (startsWith() was slower still).
+   * Whether the name of `el` followed by `>` stands at `pos`. The `>` is tested first (a cheap
+   * miss), then the slice is compared with the start tag's name in one string comparison: faster
+   * than comparing character by character in a loop or startsWith() (measured, A/B in one process).
    */
   private closesWith(el: MutableElement, pos: number): boolean {
     const text = this.text;
-    const length = el.name.length;
-    const from = el.start + 1;
-    for (let i = 0; i < length; i++) if (text.charCodeAt(pos + i) !== text.charCodeAt(from + i)) return false;
-    return text.charCodeAt(pos + length) === 0x3e; /* > */
+    const name = el.name;
+    const length = name.length;
+    return text.charCodeAt(pos + length) === 0x3e /* > */ && text.slice(pos, pos + length) === name;
   }
 
   /** Ends `el` (popped already) at `end`, just after its end tag. */

@@ -36,8 +36,22 @@ interface Gathered {
   readonly items: Item[] | undefined;
 }
 
-const only = (node: GroupNode, tag: string): Segment[] => node.segments.filter((s) => s.tag === tag);
-const all = (nodes: GroupNode[], tag: string): Segment[] => nodes.flatMap((n) => only(n, tag));
+// Plain loops rather than filter/flatMap: these run a few dozen times per message, and flatMap
+// alone measured 2% of a CUSDEC -> WCO XML -> CUSDEC round trip.
+function only(node: GroupNode, tag: string): Segment[] {
+  const out: Segment[] = [];
+  const segments = node.segments;
+  for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
+  return out;
+}
+function all(nodes: GroupNode[], tag: string): Segment[] {
+  const out: Segment[] = [];
+  for (let n = 0; n < nodes.length; n++) {
+    const segments = nodes[n]!.segments;
+    for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
+  }
+  return out;
+}
 
 function gatherCusdec(root: GroupNode): Gathered {
   return {
@@ -207,10 +221,10 @@ function readItem(item: Item, cuscar: boolean): gnc.v1.IGoodsItem {
   const t = item.trigger;
   if (component(t, 0)) out.sequenceNumeric = readCount(t, 0, 0, cuscar ? '1496' : '1496');
   const commodity: gnc.v1.ICommodity = {};
-  const description = item.segments
-    .filter((s) => s.tag === 'FTX' && component(s, 0) === Q.goodsDescription)
-    .map((s) => joined(s, 3, 0, 5))
-    .join('');
+  let description = '';
+  for (const s of item.segments) {
+    if (s.tag === 'FTX' && component(s, 0) === Q.goodsDescription) description += joined(s, 3, 0, 5);
+  }
   if (description) commodity.description = description;
   const cst = cuscar ? item.segments.find((s) => s.tag === 'CST') : t;
   if (cst) {

@@ -25,6 +25,12 @@ interface GroupEntry {
   readonly children: readonly Entry[];
   /** Tag of the trigger (first) segment. */
   readonly trigger: string;
+  /**
+   * The tag each child starts with (a segment's tag, a group's trigger), by child index: the
+   * matcher compares every segment against these, and reading them from one array of strings
+   * avoids a load from two kinds of entry object per comparison.
+   */
+  readonly childTags: readonly string[];
 }
 
 type Entry = SegmentEntry | GroupEntry;
@@ -107,6 +113,7 @@ function parseTable(source: string): GroupEntry {
           max: Number(g[3]),
           children,
           trigger: first.tag,
+          childTags: tagsOf(children),
         });
         continue;
       }
@@ -116,7 +123,19 @@ function parseTable(source: string): GroupEntry {
     return out;
   };
   const children = readChildren();
-  return { kind: 'group', id: 'message', mandatory: true, max: 1, children, trigger: 'UNH' };
+  return {
+    kind: 'group',
+    id: 'message',
+    mandatory: true,
+    max: 1,
+    children,
+    trigger: 'UNH',
+    childTags: tagsOf(children),
+  };
+}
+
+function tagsOf(children: readonly Entry[]): string[] {
+  return children.map((child) => (child.kind === 'segment' ? child.tag : child.trigger));
 }
 
 const tables = new Map<string, GroupEntry>();
@@ -178,11 +197,12 @@ export function readStructure(message: EdifactMessage): GroupNode {
     for (;;) {
       const frame = stack[stack.length - 1]!;
       const children = frame.entry.children;
+      const childTags = frame.entry.childTags;
+      const tag = seg.tag;
       let matched = false;
       for (let k = Math.max(frame.pos, 0); k < children.length; k++) {
+        if (childTags[k] !== tag) continue;
         const child = children[k]!;
-        const tag = child.kind === 'segment' ? child.tag : child.trigger;
-        if (tag !== seg.tag) continue;
         if (k === frame.pos && frame.count >= child.max) {
           exceeded ??= {
             what: child.kind === 'segment' ? child.tag : child.id,
@@ -250,5 +270,8 @@ function checkSkipped(frame: Frame, upTo: number, seg: Segment, message: Edifact
 
 /** The occurrences of group `id` directly inside `node`. */
 export function groupsOf(node: GroupNode, id: string): GroupNode[] {
-  return node.groups.filter((g) => g.id === id);
+  const out: GroupNode[] = [];
+  const groups = node.groups;
+  for (let i = 0; i < groups.length; i++) if (groups[i]!.id === id) out.push(groups[i]!);
+  return out;
 }

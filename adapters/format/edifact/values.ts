@@ -93,7 +93,7 @@ export function readDtm(seg: Segment): number {
       E.invalidValue,
     );
   }
-  const n = (a: number, b: number): number => Number(value.slice(a, b));
+  const n = (a: number, b: number): number => digitsValue(value, a, b);
   const ms = Date.UTC(
     n(0, 4),
     n(4, 6) - 1,
@@ -119,6 +119,13 @@ export function readDtm(seg: Segment): number {
     );
   }
   return ms;
+}
+
+/** The number the decimal digits `text[from..to)` spell (checked to be digits by the caller); no substring made. */
+function digitsValue(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + text.charCodeAt(i) - 0x30;
+  return n;
 }
 
 /** A numeric data element as a canonical decimal string (decimal comma accepted, as ISO 9735 allows). */
@@ -170,5 +177,9 @@ export function split(text: string, size: number, max: number, what: string): st
 export function joined(seg: Segment, e: number, from = 0, to = 99): string {
   const el = seg.elements[e];
   if (!el) return '';
-  return el.slice(from, to).join('');
+  // Concatenated in place: slice().join() made two arrays per call, for every name and address.
+  let out = '';
+  const end = Math.min(to, el.length);
+  for (let i = from; i < end; i++) out += el[i];
+  return out;
 }

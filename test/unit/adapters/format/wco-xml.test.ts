@@ -252,6 +252,26 @@ describe('wco-xml message format', () => {
       assert.throws(() => wcoXmlFormat({ unmapped: 'maybe' }), /'unmapped' must be/);
     });
 
+    it('reports unread attributes by XPath, the read one not, also past the 31st attribute of an element', () => {
+      const xml = Buffer.from(format.encode(declaration)).toString('utf8');
+      const amount = /<InvoiceAmount currencyID="([A-Z]+)">/.exec(xml)!;
+      const others = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => ` x${from + i}="v"`).join('');
+      // currencyID, which the mapping reads, placed as attribute 3 and then as attribute 40.
+      for (const before of [2, 39]) {
+        const changed = xml.replace(
+          amount[0],
+          `<InvoiceAmount${others(0, before)} currencyID="${amount[1]}"${others(before, 45)}>`,
+        );
+        const r = format.decodeWithReport(Buffer.from(changed));
+        const reported = r.unmapped.map((u) => u.xpath);
+        assert.equal(reported.length, 45, `currencyID as attribute ${before + 1}`);
+        assert.ok(reported.every((x) => /^\/md:MetaData\/Declaration\/InvoiceAmount\/@x[0-9]+$/.test(x)));
+        assert.ok(reported.includes('/md:MetaData/Declaration/InvoiceAmount/@x44'));
+        assert.equal(r.envelope.declaration?.invoiceAmount?.currencyCode, amount[1]);
+      }
+    });
+
     it('refuses a DTD, billion laughs and an external entity with the position', () => {
       const laughs =
         '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n]>\n<lolz>&lol1;</lolz>';
