@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { messageFormats } from '../../../adapters/format';
 import type { MessageFormat } from '../../../adapters/format/message-format';
-import { applyDataSet, utilityBlocks } from '../../../adapters/gnc';
+import { checkDataSet, minimiseBody, utilityBlocks } from '../../../adapters/gnc';
 import { securitySchemes } from '../../../adapters/security';
 import type { PartnerKeys, SecurityScheme } from '../../../adapters/security/security-scheme';
 import { transports } from '../../../adapters/transport';
@@ -199,8 +199,7 @@ export class ExchangeNode {
     }
     const messageId = randomUUID();
     // Data minimisation: only the block's data set leaves the node.
-    const content = bodyObject(gnc.v1.Envelope.create(body), block.bodyKind);
-    const { kept, outside } = applyDataSet(block, content);
+    const { kept, outside } = minimiseBody(block, body);
     if (outside.length > 0) this.options.log?.({ event: 'data-minimised', partnerId, utilityBlock, removed: outside });
     const envelope = gnc.v1.Envelope.fromObject({
       [block.bodyKind]: kept,
@@ -442,7 +441,7 @@ export class ExchangeNode {
           403,
         );
       }
-      const { outside } = applyDataSet(block, bodyObject(envelope, block.bodyKind));
+      const outside = checkDataSet(block, envelope);
       if (outside.length > 0) {
         throw new ExchangeRejectedError(
           'GNC_EXCHANGE_OUTSIDE_DATA_SET',
@@ -508,15 +507,4 @@ export class ExchangeNode {
 /** Serial numbers as the security schemes compare them: lower-case hex without leading zeros. */
 function normalizeSerial(serial: string): string {
   return serial.toLowerCase().replace(/^0+(?=.)/, '');
-}
-
-/** The body of an envelope as the JSON object the data sets speak of (proto JSON names, no defaults). */
-function bodyObject(envelope: gnc.v1.Envelope, kind: string): Record<string, unknown> {
-  const object = gnc.v1.Envelope.toObject(envelope, {
-    longs: String,
-    enums: String,
-    bytes: String,
-    defaults: false,
-  }) as Record<string, unknown>;
-  return (object[kind] ?? {}) as Record<string, unknown>;
 }
