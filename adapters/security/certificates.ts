@@ -180,14 +180,15 @@ export interface CertificateFacts {
   readonly serial: string;
   /** The subject on one line, for error messages. */
   readonly name: string;
-  readonly publicKey: KeyObject;
+  /** Read on first use: a key node:crypto cannot use throws, and a trust anchor's is never needed. */
+  publicKey?: KeyObject;
   /** The signer as OpenedMessage names it, made on first use. */
   signer?: OpenedMessage['signer'];
 }
 
 const facts = new WeakMap<X509Certificate, CertificateFacts>();
 
-/** The cached facts of `cert` (see CertificateFacts). Throws what reading the public key throws. */
+/** The cached facts of `cert` (see CertificateFacts). */
 export function factsOf(cert: X509Certificate): CertificateFacts {
   let known = facts.get(cert);
   if (!known) {
@@ -197,7 +198,6 @@ export function factsOf(cert: X509Certificate): CertificateFacts {
       notAfter: notAfter.getTime(),
       serial: normalizeSerial(cert.serialNumber),
       name: cert.subject.replace(/\n/g, ', '),
-      publicKey: cert.publicKey,
     };
     facts.set(cert, known);
   }
@@ -208,6 +208,13 @@ export function factsOf(cert: X509Certificate): CertificateFacts {
 function validity(cert: X509Certificate): { notBefore: Date; notAfter: Date } {
   const c = cert as X509Certificate & { validFromDate?: Date; validToDate?: Date };
   return { notBefore: c.validFromDate ?? new Date(cert.validFrom), notAfter: c.validToDate ?? new Date(cert.validTo) };
+}
+
+/** The public key of `cert`, one KeyObject per certificate. Throws what node:crypto throws for an unusable key. */
+export function publicKeyOf(cert: X509Certificate): KeyObject {
+  const known = factsOf(cert);
+  known.publicKey ??= cert.publicKey;
+  return known.publicKey;
 }
 
 /** The signer of a message signed with `cert`, as OpenedMessage names it (one object per certificate). */
@@ -291,7 +298,7 @@ export function parseCarriedCertificate(der: Uint8Array, what: string): X509Cert
   try {
     // node:crypto decodes the key lazily; decode it now so an unusable key is a typed error here
     // rather than an untyped one at verification.
-    factsOf(cert);
+    publicKeyOf(cert);
   } catch (err) {
     throw new UnsupportedAlgorithmError(
       'subjectPublicKeyInfo',

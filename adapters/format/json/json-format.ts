@@ -2,7 +2,14 @@ import { FormatInvalidError, fromJsonObject, gnc } from '../../../node/src/canon
 import { ConfigError } from '../../../node/src/errors';
 import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
-import { INT64_AS_IS, findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from './json-schema';
+import {
+  INT64_AS_IS,
+  findProtoDir,
+  loadMessageRule,
+  pruneDefaults,
+  validateJson,
+  type MessageRule,
+} from './json-schema';
 
 const ENVELOPE = 'gnc.v1.Envelope';
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ConfigError } from '../../../node/src/errors';
 import {
-  factsOf,
+  publicKeyOf,
   loadLocalIdentity,
   localEncryptionKeys,
   parseCarriedCertificate,
@@ -162,7 +162,7 @@ function newCmsScheme(keys: LocalKeys, options: CmsOptions): SecurityScheme {
     for (const info of sd.signerInfos) {
       const signerCert = carried.find((c) => sidMatches(info.sid, c.ref));
       if (!signerCert) throw new MalformedMessageError("the signer's certificate is not carried in the message");
-      const { signingTime } = verifySignerInfo(info, sd.eContentType, sd.content, factsOf(signerCert.cert).publicKey);
+      const { signingTime } = verifySignerInfo(info, sd.eContentType, sd.content, publicKeyOf(signerCert.cert));
       verifyCertificatePath(
         signerCert.cert,
         carried.map((c) => c.cert),

@@ -1,7 +1,13 @@
 import { decodeProtectedHeader } from 'jose';
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { ConfigError, asError } from '../../../node/src/errors';
-import { factsOf, loadLocalIdentity, parseCarriedCertificate, signerOf, verifyCertificatePath } from '../certificates';
+import {
+  loadLocalIdentity,
+  parseCarriedCertificate,
+  publicKeyOf,
+  signerOf,
+  verifyCertificatePath,
+} from '../certificates';
 import { BadSignatureError, MalformedMessageError, UnsupportedAlgorithmError } from '../errors';
 import { readOptions } from '../options';
 import type { OpenedMessage, PartnerKeys, SecurityScheme, SecuritySchemeFactory } from '../security-scheme';
@@ -54,7 +60,10 @@ export const jwsScheme: SecuritySchemeFactory = (init) => {
 function newJwsScheme(privateKey: KeyObject, alg: string, x5c: readonly string[]): SecurityScheme {
   const algorithm = ALGORITHMS[alg]!;
   // The protected header is the same for every message: encoded once, with its separator.
-  const headerDot = Buffer.from(`${Buffer.from(JSON.stringify({ alg, x5c }), 'utf8').toString('base64url')}.`, 'latin1');
+  const headerDot = Buffer.from(
+    `${Buffer.from(JSON.stringify({ alg, x5c }), 'utf8').toString('base64url')}.`,
+    'latin1',
+  );
   const signatureChars = base64urlLength(algorithm.signatureBytes);
   return {
     name: 'jws',
@@ -175,7 +184,7 @@ function readHeader(token: string): ReadHeader {
   }
   const certs = chain.map((c, i) => parseCarriedCertificate(Buffer.from(c, 'base64'), `x5c[${i}]`));
   const leaf = certs[0]!;
-  const { publicKey } = factsOf(leaf);
+  const publicKey = publicKeyOf(leaf);
   // A key that does not fit the alg (an Ed25519 certificate under ES256, say) proves nothing.
   if (
     publicKey.asymmetricKeyType !== algorithm.keyType ||

@@ -143,8 +143,9 @@ describe('json format', () => {
         // A plain { low, high } object passes verify(); toObject's Long.toString could not read it.
         const envelope = gnc.v1.Envelope.fromObject(gnc.v1.Envelope.toObject(envelopes[0]!));
         (envelope.header as { createdAtMs: unknown }).createdAtMs = { low: long.low, high: long.high };
-        const header = (JSON.parse(Buffer.from(format.encode(envelope)).toString()) as { header: { createdAtMs?: string } })
-          .header;
+        const header = (
+          JSON.parse(Buffer.from(format.encode(envelope)).toString()) as { header: { createdAtMs?: string } }
+        ).header;
         assert.equal(header.createdAtMs, text === '0' ? undefined : text, `${text} as { low, high }`);
       }
     });

@@ -192,9 +192,18 @@ describe('checkDataSet', () => {
     // A proto3 encoder leaves '' out, another may write it: Envelope.inspection (20) > verdict (12)
     // > officer_id (1) = '' is on the wire, and the JSON check named it too.
     const block = utilityBlocks['inspection-result-sharing']!;
-    const officerId = protobuf.Writer.create().uint32((1 << 3) | 2).string('').finish();
-    const verdict = protobuf.Writer.create().uint32((12 << 3) | 2).bytes(officerId).finish();
-    const wire = protobuf.Writer.create().uint32((20 << 3) | 2).bytes(verdict).finish();
+    const officerId = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string('')
+      .finish();
+    const verdict = protobuf.Writer.create()
+      .uint32((12 << 3) | 2)
+      .bytes(officerId)
+      .finish();
+    const wire = protobuf.Writer.create()
+      .uint32((20 << 3) | 2)
+      .bytes(verdict)
+      .finish();
     const decoded = gnc.v1.Envelope.decode(wire);
     assert.deepEqual(checkDataSet(block, decoded), ['verdict.officerId']);
     assert.deepEqual(applyDataSet(block, bodyJson(decoded, 'inspection')).outside, ['verdict.officerId']);

@@ -4,6 +4,7 @@ import {
   factsOf,
   parseCarriedCertificate,
   pemCertificatesToDer,
+  publicKeyOf,
   signerOf,
 } from '../../../../adapters/security/certificates';
 import { MalformedMessageError } from '../../../../adapters/security/errors';
@@ -52,7 +53,7 @@ describe('certificates', function () {
     });
   });
 
-  describe('factsOf and signerOf', () => {
+  describe('factsOf, publicKeyOf and signerOf', () => {
     it('read what the certificate states: validity, serial without leading zeros, name, key, PEM', () => {
       const cert = new X509Certificate(der);
       const facts = factsOf(cert);
@@ -60,7 +61,8 @@ describe('certificates', function () {
       assert.equal(facts.notAfter, new Date(cert.validTo).getTime());
       assert.equal(facts.serial, serial);
       assert.equal(facts.name, cert.subject.replace(/\n/g, ', '));
-      assert.equal(facts.publicKey.asymmetricKeyType, 'ec');
+      assert.equal(publicKeyOf(cert).asymmetricKeyType, 'ec');
+      assert.equal(publicKeyOf(cert), publicKeyOf(cert), 'one KeyObject per certificate');
       assert.equal(factsOf(cert), facts, 'read once per certificate object');
       const signer = signerOf(cert);
       assert.deepEqual(pemCertificatesToDer(signer.certificatePem), [der]);

@@ -1,7 +1,18 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes, sign } from 'node:crypto';
 import { loadLocalIdentity } from '../../../../adapters/security/certificates';
-import { explicit, integer, octets, oidDer, seq, setOf, timeDer, tlv, TAG, NULL_DER } from '../../../../adapters/security/cms/der';
+import {
+  explicit,
+  integer,
+  octets,
+  oidDer,
+  seq,
+  setOf,
+  timeDer,
+  tlv,
+  TAG,
+  NULL_DER,
+} from '../../../../adapters/security/cms/der';
 import { OID } from '../../../../adapters/security/cms/oids';
 import {
   certificateRef,
@@ -50,7 +61,9 @@ async function signerOf(kind: KeyKind, withIntermediate: boolean): Promise<CmsSi
   const ca = await createTestCa('Encoder');
   const leaf = await ca.issue({ commonName: 'leaf', kind });
   // A second certificate carried after the leaf, as a chain with an intermediate would be.
-  const extra = withIntermediate ? (await ca.issue({ commonName: 'intermediate', kind: 'ec', ca: true })).certificatePem : '';
+  const extra = withIntermediate
+    ? (await ca.issue({ commonName: 'intermediate', kind: 'ec', ca: true })).certificatePem
+    : '';
   const identity = loadLocalIdentity(
     { certificatePem: leaf.certificatePem + extra, privateKeyPem: leaf.privateKeyPem },
     'test signer',
@@ -70,7 +83,14 @@ describe('CMS SignedData encoder', function () {
     for (const withIntermediate of [false, true]) {
       it(`writes the bytes of the element-by-element construction (${kind}, ${withIntermediate ? 'leaf and a CA certificate' : 'leaf only'})`, async () => {
         const signer = await signerOf(kind, withIntermediate);
-        const payloads = [Buffer.alloc(0), randomBytes(1), randomBytes(127), randomBytes(128), randomBytes(1024), randomBytes(70_000)];
+        const payloads = [
+          Buffer.alloc(0),
+          randomBytes(1),
+          randomBytes(127),
+          randomBytes(128),
+          randomBytes(1024),
+          randomBytes(70_000),
+        ];
         // Around the UTCTime/GeneralizedTime switch at 2050, and the same second twice (cached).
         const times = [
           new Date('2026-11-23T06:00:00.250Z'),
@@ -85,9 +105,17 @@ describe('CMS SignedData encoder', function () {
             const signedAttrs = signedAttributes(payload, time);
             const signature = sign('sha256', signedAttrs, signer.privateKey);
             const expected = referenceSignedData(signer, payload, time, signature);
-            assert.deepEqual(signedAttrs, expected.signedAttrs, `signed attributes, ${payload.length} bytes, ${time.toISOString()}`);
+            assert.deepEqual(
+              signedAttrs,
+              expected.signedAttrs,
+              `signed attributes, ${payload.length} bytes, ${time.toISOString()}`,
+            );
             const written = encodeSignedData(signer, payload, signedAttrs, signature);
-            assert.deepEqual(written, expected.contentInfo, `SignedData, ${payload.length} bytes, ${time.toISOString()}`);
+            assert.deepEqual(
+              written,
+              expected.contentInfo,
+              `SignedData, ${payload.length} bytes, ${time.toISOString()}`,
+            );
             const parsed = parseSignedData(written);
             assert.deepEqual(Buffer.from(parsed.content!), payload);
           }

@@ -33,24 +33,25 @@ export async function schemeWorld(
   ]);
   const notBefore = new Date(Date.now() - DAY);
   const notAfter = new Date(Date.now() + 30 * DAY);
-  const [senderId, receiverId, foreignId, expiredId, receiverEncryption, senderEncryption, lookalikeId] = await Promise.all([
-    caA.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
-    caB.issue({ commonName: 'gnc-node B', kind: signKind }),
-    caX.issue({ commonName: 'gnc-node A', kind: signKind }),
-    caA.issue({
-      commonName: 'gnc-node A old',
-      kind: signKind,
-      notBefore: new Date(Date.now() - 400 * DAY),
-      notAfter: new Date(Date.now() - DAY),
-    }),
-    encryptionKind
-      ? caB.issue({ commonName: 'gnc-node B encryption', kind: encryptionKind })
-      : Promise.resolve(undefined),
-    encryptionKind
-      ? caA.issue({ commonName: 'gnc-node A encryption', kind: encryptionKind })
-      : Promise.resolve(undefined),
-    caLookalike.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
-  ]);
+  const [senderId, receiverId, foreignId, expiredId, receiverEncryption, senderEncryption, lookalikeId] =
+    await Promise.all([
+      caA.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
+      caB.issue({ commonName: 'gnc-node B', kind: signKind }),
+      caX.issue({ commonName: 'gnc-node A', kind: signKind }),
+      caA.issue({
+        commonName: 'gnc-node A old',
+        kind: signKind,
+        notBefore: new Date(Date.now() - 400 * DAY),
+        notAfter: new Date(Date.now() - DAY),
+      }),
+      encryptionKind
+        ? caB.issue({ commonName: 'gnc-node B encryption', kind: encryptionKind })
+        : Promise.resolve(undefined),
+      encryptionKind
+        ? caA.issue({ commonName: 'gnc-node A encryption', kind: encryptionKind })
+        : Promise.resolve(undefined),
+      caLookalike.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
+    ]);
   const keysOf = (id: TestIdentity, encryption?: TestIdentity): LocalKeys => ({
     certificatePem: id.certificatePem,
     privateKeyPem: id.privateKeyPem,
