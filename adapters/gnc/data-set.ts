@@ -105,9 +105,9 @@ function present(message: object, key: string, value: unknown): boolean {
  * The part of `value` (a message, one element of a repeated field, or a scalar) at `path` that
  * `node` allows: the value itself when nothing under it is removed (no copy), a shallow copy of
  * the message without the removed fields otherwise, undefined when nothing of it is allowed.
- * Each removed path goes into `outside` (when given).
+ * Each removed path goes into `outside`.
  */
-function keep(value: unknown, node: DataSetNode, path: string, outside: Set<string> | undefined): unknown {
+function keep(value: unknown, node: DataSetNode, path: string, outside: Set<string>): unknown {
   if (node.allowAll) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -121,7 +121,7 @@ function keep(value: unknown, node: DataSetNode, path: string, outside: Set<stri
     return copy.length > 0 ? copy : undefined;
   }
   if (node.children.size === 0 || typeof value !== 'object' || value === null || !isMessage(value)) {
-    outside?.add(path);
+    outside.add(path);
     return undefined;
   }
   const message = value as Record<string, unknown>;
@@ -135,7 +135,7 @@ function keep(value: unknown, node: DataSetNode, path: string, outside: Set<stri
     const child = node.children.get(key);
     let kept: unknown;
     if (child) kept = keep(inner, child, path ? `${path}.${key}` : key, outside);
-    else outside?.add(path ? `${path}.${key}` : key);
+    else outside.add(path ? `${path}.${key}` : key);
     if (kept !== inner && !copy) {
       // Same prototype: the copy is still a gnc.v1 message of its type (defaults, encode, fromObject).
       copy = Object.create(Object.getPrototypeOf(message) as object) as Record<string, unknown>;
