@@ -173,3 +173,15 @@ export async function runSend<T>(
     call.dispose();
   }
 }
+
+/**
+ * The error of send({ batch: true }) on a transport whose partners do not speak the batch frame
+ * (carriesBatches false): a mistake of the caller, never retried.
+ */
+export function batchNotCarried(transportName: string, partnerId: string): TransportError {
+  return new TransportError(
+    TransportErrorCode.BAD_CONFIGURATION,
+    `the ${transportName} transport does not carry batch frames: send ${partnerId} one message per call`,
+    { transient: false, partnerId },
+  );
+}

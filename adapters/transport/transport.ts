@@ -7,6 +7,13 @@
  * answer bytes (a signed receipt), and tells the receiver which authenticated peer sent them.
  * Failures are TransportErrors (transport-errors.ts) with a stable code and `transient`, which
  * is what the outbox's retry policy branches on.
+ *
+ * Batch frames: a transport whose partners all run gnc-node (http, libp2p) may carry a batch
+ * frame (an encoded gnc.v1.MessageBatch, answered by one gnc.v1.ReceiptBatch) as a request of
+ * its own kind, apart from single messages (http: another path; libp2p: another frame type), so
+ * the receiver knows which it got without guessing from the bytes. Transports that speak a
+ * business standard to partners that do not know the frame (as4, filedrop) say
+ * `carriesBatches: false` and refuse a batch send; the node sends them one message per call.
  */
 
 export interface TransportPeer {
@@ -28,6 +35,8 @@ export interface InboundDelivery {
   /** The partner the connection authenticated as (from its TLS certificate or peer id). */
   partnerId: string;
   bytes: Uint8Array;
+  /** True when `bytes` is a batch frame (gnc.v1.MessageBatch) and the answer must be a gnc.v1.ReceiptBatch. */
+  batch?: boolean;
 }
 
 /**
@@ -43,10 +52,17 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Deadline for the whole call (connect, send, answer); default from the transport's init. */
   timeoutMs?: number;
+  /**
+   * `bytes` is a batch frame (gnc.v1.MessageBatch); sent as such so the receiver hands it to its
+   * batch handler. Only on a transport with `carriesBatches`; the others reject it (BAD_CONFIGURATION).
+   */
+  batch?: boolean;
 }
 
 export interface Transport {
   readonly name: string;
+  /** Whether send({ batch: true }) and inbound batch deliveries exist on this transport (see above). */
+  readonly carriesBatches: boolean;
   /**
    * Starts listening (port 0 = any free port on 127.0.0.1); returns the endpoint partners use.
    * May be called again after stop(): it then listens on the same port when it can, so the

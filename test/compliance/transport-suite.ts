@@ -25,6 +25,11 @@ export interface TransportSuiteSetup {
    * file drop) has no port to release, so that check is not defined for it, rather than skipped.
    */
   listensOnPort?: boolean;
+  /**
+   * Whether the transport carries gnc batch frames (send({ batch: true })): true for the
+   * gnc-native transports, false for those that speak a business standard (as4, filedrop).
+   */
+  carriesBatches: boolean;
 }
 
 /** One administration in the suite: its CA, its transport identity, its agreements and inbox. */
@@ -249,6 +254,67 @@ export function runTransportSuite(name: string, setup: TransportSuiteSetup): voi
           ],
         );
       });
+    });
+
+    describe('batch frames', () => {
+      it(`says it ${setup.carriesBatches ? 'carries' : 'does not carry'} batch frames`, async () => {
+        const { a } = await pair();
+        assert.equal(a.transport.carriesBatches, setup.carriesBatches);
+      });
+
+      if (setup.carriesBatches) {
+        it('delivers a batch frame marked as one, apart from single messages, and returns its answer', async () => {
+          const { a, b, toB } = await pair();
+          const [single, batch] = await Promise.all([
+            a.transport.send(toB, utf8('one message')),
+            a.transport.send(toB, utf8('a batch frame'), { batch: true }),
+          ]);
+          assert.equal(text(single), 'receipt:one message');
+          assert.equal(text(batch), 'receipt:a batch frame');
+          const byBytes = new Map(b.received.map((d) => [text(d.bytes), d]));
+          assert.equal(byBytes.get('a batch frame')?.batch, true);
+          assert.equal(byBytes.get('a batch frame')?.partnerId, 'A');
+          assert.notEqual(byBytes.get('one message')?.batch, true);
+        });
+
+        it('returns a handler error on a batch frame with its code, as for a single message', async () => {
+          const { a, b, toB } = await pair();
+          b.handler = (delivery) =>
+            delivery.batch
+              ? Promise.reject(new GncError('GNC_TEST_BAD_BATCH', 'the frame does not decode', { httpStatus: 400 }))
+              : Promise.resolve(receiptOf(delivery.bytes));
+          await rejectsWithTransportError(a.transport.send(toB, utf8('x'), { batch: true }), {
+            code: TransportErrorCode.REMOTE_ERROR,
+            transient: false,
+            remoteCode: 'GNC_TEST_BAD_BATCH',
+          });
+          assert.equal(text(await a.transport.send(toB, utf8('y'))), 'receipt:y');
+        });
+
+        it('refuses a batch frame from a sender that is in no agreement of the receiver', async () => {
+          const { a, b, toB } = await pair();
+          b.peers = [];
+          await rejectsWithTransportError(a.transport.send(toB, utf8('x'), { batch: true }), {
+            code: TransportErrorCode.PEER_REFUSED,
+            transient: false,
+            remoteCode: TransportErrorCode.PEER_UNKNOWN,
+          });
+          assert.equal(b.received.length, 0);
+        });
+      } else {
+        it('refuses to send a batch frame (its partners do not speak it) and delivers nothing', async () => {
+          const { a, b, toB } = await pair();
+          await rejectsWithTransportError(a.transport.send(toB, utf8('a batch frame'), { batch: true }), {
+            code: TransportErrorCode.BAD_CONFIGURATION,
+            transient: false,
+          });
+          assert.equal(text(await a.transport.send(toB, utf8('one message'))), 'receipt:one message');
+          assert.deepEqual(
+            b.received.map((d) => [text(d.bytes), d.batch === true]),
+            [['one message', false]],
+          );
+        });
+      }
     });
 
     describe('handler errors', () => {

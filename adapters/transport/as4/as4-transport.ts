@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { GncError, asError } from '../../../node/src/errors';
-import { runSend, type CallContext } from '../call-context';
+import { batchNotCarried, runSend, type CallContext } from '../call-context';
 import {
   EKU_CLIENT_AUTH,
   EKU_SERVER_AUTH,
@@ -77,6 +77,8 @@ interface DuplicateEntry {
 
 class As4Transport implements Transport {
   readonly name = 'as4';
+  /** Its partners speak ebMS 3 / AS4, not the gnc batch frame: one message per send. */
+  readonly carriesBatches = false;
   private server: https.Server | undefined;
   private endpoint: string | undefined;
   private boundPort: number | undefined;
@@ -549,6 +551,7 @@ class As4Transport implements Transport {
   // ---- sending -------------------------------------------------------------------------------
 
   async send(to: TransportPeer, bytes: Uint8Array, options: SendOptions = {}): Promise<Uint8Array> {
+    if (options.batch) return Promise.reject(batchNotCarried(this.name, to.partnerId));
     return runSend(
       {
         lifetime: this.lifetime.signal,

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GncError, asError } from '../../../node/src/errors';
-import { runSend } from '../call-context';
+import { batchNotCarried, runSend } from '../call-context';
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, checkPartnerChain, matchPartner, parsePemChain } from '../peer-certificates';
 import type {
   InboundHandler,
@@ -60,6 +60,8 @@ type FileState = 'active' | 'finishing' | 'abandoned';
 
 class FiledropTransport implements Transport {
   readonly name = 'filedrop';
+  /** Its partners speak the drop-folder convention, not the gnc batch frame: one message per send. */
+  readonly carriesBatches = false;
   private readonly folders: Folders;
   private readonly processing: string;
   private lifetime = new AbortController();
@@ -344,6 +346,7 @@ class FiledropTransport implements Transport {
   // ---- sending -------------------------------------------------------------------------------
 
   async send(to: TransportPeer, bytes: Uint8Array, options: SendOptions = {}): Promise<Uint8Array> {
+    if (options.batch) return Promise.reject(batchNotCarried(this.name, to.partnerId));
     const { partnerId } = to;
     let dropped: string | undefined;
     let folders: Folders | undefined;

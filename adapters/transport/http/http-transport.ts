@@ -26,8 +26,10 @@ import { TransportError, TransportErrorCode } from '../transport-errors';
 import { CommonTransportOptions, parseTransportOptions } from '../transport-options';
 import { classifyTlsFailure, listenOn, presentedChain, unreachable, urlHost } from '../tls-peer';
 
-/** The one route of the protocol: POST the sealed message, get the receipt back. */
+/** The route of one message: POST the sealed message, get the receipt back. */
 export const MESSAGES_PATH = '/gnc/v1/messages';
+/** The route of a batch frame: POST an encoded gnc.v1.MessageBatch, get the gnc.v1.ReceiptBatch back. */
+export const BATCHES_PATH = '/gnc/v1/batches';
 
 /** Options of the http transport (`init`), validated at construction. */
 export const HttpTransportOptions = Type.Object(
@@ -65,6 +67,7 @@ interface ErrorBody {
 
 class HttpTransport implements Transport {
   readonly name = 'http';
+  readonly carriesBatches = true;
   private server: Http2SecureServer | undefined;
   private endpoint: string | undefined;
   private boundPort: number | undefined;
@@ -138,7 +141,7 @@ class HttpTransport implements Transport {
       async (call) => {
         const entry = this.clientFor(to);
         await raceSignal(entry.ready, call.signal);
-        return await this.request(entry, to, bytes, call);
+        return await this.request(entry, to, bytes, call, options.batch ? BATCHES_PATH : MESSAGES_PATH);
       },
     );
   }
@@ -198,13 +201,15 @@ class HttpTransport implements Transport {
       stream.session?.close();
       return;
     }
-    if (headers[':method'] !== 'POST' || headers[':path'] !== MESSAGES_PATH) {
+    const path = headers[':path'];
+    if (headers[':method'] !== 'POST' || (path !== MESSAGES_PATH && path !== BATCHES_PATH)) {
       respondError(stream, 404, {
         code: TransportErrorCode.PROTOCOL,
-        message: `only POST ${MESSAGES_PATH} is served`,
+        message: `only POST ${MESSAGES_PATH} and POST ${BATCHES_PATH} are served`,
       });
       return;
     }
+    const batch = path === BATCHES_PATH;
     const max = this.options.maxMessageBytes;
     const tooLarge = () =>
       respondError(
@@ -235,7 +240,7 @@ class HttpTransport implements Transport {
     stream.on('end', () => {
       if (refused) return;
       const bytes = new Uint8Array(Buffer.concat(chunks, received));
-      handler({ partnerId, bytes }).then(
+      handler(batch ? { partnerId, bytes, batch } : { partnerId, bytes }).then(
         (answer) => respond(stream, 200, 'application/octet-stream', answer),
         (error: unknown) => respondError(stream, ...this.describeHandlerError(error, partnerId)),
       );
@@ -323,7 +328,13 @@ class HttpTransport implements Transport {
     return entry;
   }
 
-  private request(entry: ClientEntry, to: TransportPeer, bytes: Uint8Array, call: CallContext): Promise<Uint8Array> {
+  private request(
+    entry: ClientEntry,
+    to: TransportPeer,
+    bytes: Uint8Array,
+    call: CallContext,
+    path: string,
+  ): Promise<Uint8Array> {
     const { partnerId } = to;
     const max = this.options.maxMessageBytes;
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -344,7 +355,7 @@ class HttpTransport implements Transport {
       try {
         stream = entry.session.request({
           ':method': 'POST',
-          ':path': MESSAGES_PATH,
+          ':path': path,
           'content-type': 'application/octet-stream',
           'content-length': String(bytes.byteLength),
         });

@@ -7,19 +7,22 @@
  * |------|----------------|-------------------------------------------------------|
  * | 0x01 | HELLO          | UTF-8 JSON `{ "version": 1, "certificates": [pem…] }`  |
  * | 0x02 | MESSAGE        | the opaque message bytes                              |
+ * | 0x03 | BATCH          | a batch frame: an encoded gnc.v1.MessageBatch          |
  * | 0x11 | HELLO_ACCEPTED | UTF-8 JSON `{ "version": 1, "certificates": [pem…] }`  |
  * | 0x12 | ANSWER         | the handler's answer bytes (a receipt)                |
  * | 0x1f | ERROR          | UTF-8 JSON `{ "code", "message", "transient" }`        |
  *
  * The first stream of a connection in each direction is a HELLO: the dialer presents its
- * certificate chain and the listener answers with its own; MESSAGE streams are only served on a
- * connection whose dialer has completed one.
+ * certificate chain and the listener answers with its own; MESSAGE and BATCH streams are only
+ * served on a connection whose dialer has completed one. Both are answered by ANSWER (a receipt,
+ * or for BATCH a gnc.v1.ReceiptBatch) or ERROR.
  */
 export const EXCHANGE_PROTOCOL = '/gnc/exchange/1.0.0';
 
 export const FrameType = {
   HELLO: 0x01,
   MESSAGE: 0x02,
+  BATCH: 0x03,
   HELLO_ACCEPTED: 0x11,
   ANSWER: 0x12,
   ERROR: 0x1f,

@@ -111,6 +111,7 @@ function loadModules(): Promise<Modules> {
 
 class Libp2pTransport implements Transport {
   readonly name = 'libp2p';
+  readonly carriesBatches = true;
   private node: Libp2p | undefined;
   private mods: Modules | undefined;
   private boundListen: string | undefined;
@@ -197,7 +198,7 @@ class Libp2pTransport implements Transport {
         if (!slots) this.slots.set(connection, (slots = new Slots(this.options.maxConcurrentStreams)));
         await slots.acquire(call.signal);
         try {
-          return await this.exchange(connection, to, bytes, call);
+          return await this.exchange(connection, to, bytes, call, options.batch ? FrameType.BATCH : FrameType.MESSAGE);
         } finally {
           slots.release();
         }
@@ -334,13 +335,14 @@ class Libp2pTransport implements Transport {
     to: TransportPeer,
     bytes: Uint8Array,
     call: CallContext,
+    type: typeof FrameType.MESSAGE | typeof FrameType.BATCH,
   ): Promise<Uint8Array> {
     // Optimistic protocol selection: the protocol id travels with the frame, saving a round trip
     // per message (the remote speaks it: the HELLO just proved so).
     const stream = await connection.newStream(EXCHANGE_PROTOCOL, { signal: call.signal, negotiateFully: false });
     const answer = await this.roundTrip(
       stream,
-      encodeFrame(FrameType.MESSAGE, bytes),
+      encodeFrame(type, bytes),
       this.options.maxMessageBytes + FRAME_OVERHEAD_BYTES,
       call.signal,
     );
@@ -367,7 +369,12 @@ class Libp2pTransport implements Transport {
         }),
       );
     }
-    return Promise.reject(protocolError(to.partnerId, `frame type ${answer.type} in answer to MESSAGE`));
+    return Promise.reject(
+      protocolError(
+        to.partnerId,
+        `frame type ${answer.type} in answer to ${type === FrameType.BATCH ? 'BATCH' : 'MESSAGE'}`,
+      ),
+    );
   }
 
   /** Writes one frame, half-closes, reads one frame; aborts the stream if `signal` fires. */
@@ -477,7 +484,7 @@ class Libp2pTransport implements Transport {
       this.inboundAuth.set(connection, partner.partnerId);
       return { frame: encodeJsonFrame(FrameType.HELLO_ACCEPTED, { version: 1, certificates: this.localChain }) };
     }
-    if (request.type !== FrameType.MESSAGE) {
+    if (request.type !== FrameType.MESSAGE && request.type !== FrameType.BATCH) {
       return refuse({
         code: TransportErrorCode.PROTOCOL,
         message: `unexpected frame type ${request.type}`,
@@ -487,7 +494,7 @@ class Libp2pTransport implements Transport {
     if (this.inboundAuth.get(connection) !== partner.partnerId) {
       return refuse({
         code: TransportErrorCode.PEER_UNTRUSTED,
-        message: 'MESSAGE before a successful HELLO on this connection',
+        message: `${request.type === FrameType.BATCH ? 'BATCH' : 'MESSAGE'} before a successful HELLO on this connection`,
         transient: false,
       });
     }
@@ -502,7 +509,11 @@ class Libp2pTransport implements Transport {
       };
     }
     try {
-      const answer = await handler({ partnerId: partner.partnerId, bytes: request.body });
+      const delivery =
+        request.type === FrameType.BATCH
+          ? { partnerId: partner.partnerId, bytes: request.body, batch: true }
+          : { partnerId: partner.partnerId, bytes: request.body };
+      const answer = await handler(delivery);
       return { frame: encodeFrame(FrameType.ANSWER, answer) };
     } catch (error) {
       return { frame: encodeJsonFrame(FrameType.ERROR, this.describeHandlerError(error, partner.partnerId)) };

@@ -95,6 +95,23 @@ export const AgreementSchema = Type.Object(
      * one in flight they may arrive slightly out of order, so 1 gives strict order.
      */
     maxInFlight: Type.Integer({ minimum: 1, maximum: 4096, default: 64 }),
+    /**
+     * Over a transport that carries batch frames (http, libp2p): at most this many queued
+     * messages leave in one frame, answered by one signed batch receipt. A frame takes what is
+     * queued when it leaves (no waiting to fill it), so an idle link still sends each message at
+     * once. 1 sends every message on its own, as as4 and filedrop always do.
+     */
+    maxBatchMessages: Type.Integer({ minimum: 1, maximum: 4096, default: 256 }),
+    /**
+     * Bytes of messages in one batch frame (a frame always takes at least one message, however
+     * large). The receiver refuses a frame over maxBatchBytes + maxMessageBytes.
+     */
+    maxBatchBytes: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+    /**
+     * Batch frames in flight at once (they share the maxInFlight messages): the next frame
+     * leaves while earlier ones are still being answered.
+     */
+    maxBatchesInFlight: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
     /** Inbound messages whose created-at is further than this from now are refused as replays. */
     replayWindowSeconds: Type.Integer({ minimum: 1, default: 300 }),
     /** Serial numbers (hex) of the partner's revoked certificates. */

@@ -6,13 +6,22 @@ import { securitySchemes } from '../../../adapters/security';
 import type { PartnerKeys, SecurityScheme } from '../../../adapters/security/security-scheme';
 import { transports } from '../../../adapters/transport';
 import type { InboundDelivery, Transport, TransportPeer } from '../../../adapters/transport/transport';
+import { TransportError, TransportErrorCode } from '../../../adapters/transport/transport-errors';
 import { gnc } from '../gen/gnc';
 import { GncError, asError } from '../errors';
 import type { SigningIdentity } from '../identity/signing-identity';
 import { allowsUtilityBlock, inboundEdges, type LoadedAgreement } from './agreement';
 import { ExchangeMetrics } from './metrics';
-import { DuplicateMessageError, MessageStore, type OutboxEntry } from './message-store';
-import { signReceipt, verifyReceipt } from './receipts';
+import { DuplicateMessageError, MessageStore, type InboundCandidate, type OutboxEntry } from './message-store';
+import {
+  digestOf,
+  receiptInfoOf,
+  signBatchReceipt,
+  signReceipt,
+  signReceiptInfo,
+  verifyBatchReceipt,
+  verifyReceipt,
+} from './receipts';
 
 /**
  * The exchange node: carries messages between this administration and its partners, each edge
@@ -23,6 +32,11 @@ import { signReceipt, verifyReceipt } from './receipts';
  * Outbound: submit -> format.encode -> security.seal -> outbox (durable) -> per-partner sender
  *           -> transport.send -> receipt verified -> receipted; transient failures retried with
  *           exponential backoff and jitter, then dead letters.
+ *
+ * Over transports that carry batch frames (http, libp2p) the sender sends what is queued for a
+ * partner as one gnc.v1.MessageBatch (each message sealed on its own, as above) and the receiver
+ * runs each through the same inbound checks, writes the accepted ones in one durable batch and
+ * answers with one signed gnc.v1.ReceiptBatch holding every message's outcome.
  */
 
 export class ExchangeRejectedError extends GncError {
@@ -45,7 +59,13 @@ export interface ExchangeNodeOptions {
   /** Listen options per transport kind, e.g. { http: { port: 0 } }. */
   listen?: Record<string, Record<string, unknown>>;
   /** Called after a message is durable and receipted: record it on the ledger, deliver or route it. */
-  onReceived?: (message: { partnerId: string; envelope: gnc.v1.Envelope; raw: Buffer }) => Promise<void> | void;
+  onReceived?: (message: {
+    partnerId: string;
+    envelope: gnc.v1.Envelope;
+    raw: Buffer;
+    /** The envelope's body as the JSON object the data-set check read (proto JSON names, no defaults); do not change it. */
+    body: Record<string, unknown>;
+  }) => Promise<void> | void;
   /**
    * Called for each message sent and receipted, and for each received, once it is durable (its
    * digest is then pending for anchoring in the store, written with it).
@@ -147,7 +167,12 @@ export class ExchangeNode {
       transportOf(inbound.transport);
     }
     for (const [kind, transport] of this.transports) {
-      this.endpoints.set(kind, await transport.start((delivery) => this.receive(kind, delivery)));
+      this.endpoints.set(
+        kind,
+        await transport.start((delivery) =>
+          delivery.batch && transport.carriesBatches ? this.receiveBatch(kind, delivery) : this.receive(kind, delivery),
+        ),
+      );
     }
     for (const partnerId of this.partners.keys()) this.senders.set(partnerId, this.runSender(partnerId));
     return Object.fromEntries(this.endpoints);
@@ -230,14 +255,22 @@ export class ExchangeNode {
 
   private async runSender(partnerId: string): Promise<void> {
     const partner = this.partner(partnerId);
-    const { rateLimit } = partner.agreement;
+    const { rateLimit, maxBatchMessages, maxBatchBytes } = partner.agreement;
     const window = partner.agreement.maxInFlight;
     const minInterval = 1000 / rateLimit.messagesPerSecond;
     const idleMs = this.options.idleMs ?? 200;
-    // A sliding window: up to `window` messages in flight, topped up as they are receipted. The
-    // outbox is read again only once a quarter of the window is free, not once per message.
-    const refillAt = Math.max(1, Math.floor(window / 4));
+    // Over a transport that carries batch frames, queued messages leave together: one request
+    // and one signed receipt for up to maxBatchMessages of them. A few frames share the window
+    // (the next leaves while earlier ones are answered), each taking what is queued when it
+    // leaves, so batches grow with the load and an idle link still sends a message at once.
+    const batching = partner.out.transport.carriesBatches && maxBatchMessages > 1;
+    const maxFrames = batching ? partner.agreement.maxBatchesInFlight : window;
+    // A sliding window: up to `window` messages in flight, topped up as they are receipted. One
+    // message a frame: the outbox is read again only once a quarter of the window is free, not
+    // once per message. Batches: as soon as a frame slot is free.
+    const refillAt = batching ? 1 : Math.max(1, Math.floor(window / 4));
     const inFlight = new Map<number, Promise<void>>();
+    let frames = 0;
     // Messages finished since the current outbox read began: that read may still return them
     // (its snapshot can predate their removal), and they must not be sent a second time.
     let finished = new Set<number>();
@@ -248,11 +281,37 @@ export class ExchangeNode {
     let rewindTo = Infinity;
     let failure: { error: unknown } | undefined;
     let nextSlot = Date.now();
+    const roomToSend = () => window - inFlight.size >= refillAt && frames < maxFrames;
+    const launch = (group: OutboxEntry[]) => {
+      const slot = Math.max(nextSlot, Date.now());
+      nextSlot = slot + minInterval * group.length;
+      const send = (async () => {
+        // Within a millisecond of its slot is on time: timers are no finer.
+        const wait = slot - Date.now();
+        if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        const left = batching ? await this.sendFrame(partner, group) : [await this.sendOne(partner, group[0]!)];
+        group.forEach((entry, index) => {
+          if (!left[index]) rewindTo = Math.min(rewindTo, entry.seq - 1);
+        });
+      })()
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => {
+          frames -= 1;
+          for (const entry of group) {
+            inFlight.delete(entry.seq);
+            finished.add(entry.seq);
+          }
+          if (roomToSend() || failure) this.wake(partnerId);
+        });
+      for (const entry of group) inFlight.set(entry.seq, send);
+    };
     try {
       while (!this.stopping && !failure) {
-        if (window - inFlight.size < refillAt) {
+        if (!roomToSend()) {
           this.signalled.delete(partnerId);
-          await this.sleep(partnerId, idleMs); // woken when enough of the window is free
+          await this.sleep(partnerId, idleMs); // woken when a frame is answered
           continue;
         }
         // A signal from now on (a submit, a receipt) means: look at the outbox again.
@@ -267,6 +326,15 @@ export class ExchangeNode {
         const now = Date.now();
         let wakeAt = now + idleMs;
         let passed = from;
+        // What is read is shared evenly among the free frame slots, up to maxBatchMessages a frame.
+        const perFrame = batching
+          ? Math.min(
+              maxBatchMessages,
+              Math.ceil(Math.min(queue.length, window - inFlight.size) / Math.max(1, maxFrames - frames)),
+            )
+          : 1;
+        let group: OutboxEntry[] = [];
+        let groupBytes = 0;
         // Messages leave in queue order; a head waiting for its retry holds back the ones behind it.
         for (const entry of queue) {
           if (inFlight.has(entry.seq) || seen.has(entry.seq)) {
@@ -277,28 +345,25 @@ export class ExchangeNode {
             wakeAt = Math.min(wakeAt, entry.nextAttemptAt);
             break;
           }
-          if (inFlight.size >= window) break;
+          if (inFlight.size + group.length >= window) break;
+          // Each message costs a few bytes of framing on top of its own.
+          const size = entry.bytes.length + 8;
+          if (group.length > 0 && (group.length >= perFrame || groupBytes + size > maxBatchBytes)) {
+            launch(group);
+            group = [];
+            groupBytes = 0;
+          }
+          if (group.length === 0) {
+            if (frames >= maxFrames) break;
+            frames += 1; // the slot of the frame being gathered
+          }
+          group.push(entry);
+          groupBytes += size;
           passed = entry.seq;
-          const slot = Math.max(nextSlot, Date.now());
-          nextSlot = slot + minInterval;
-          const send = (async () => {
-            // Within a millisecond of its slot is on time: timers are no finer.
-            const wait = slot - Date.now();
-            if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
-            if (!(await this.sendOne(partner, entry))) rewindTo = Math.min(rewindTo, entry.seq - 1);
-          })()
-            .catch((error: unknown) => {
-              failure ??= { error };
-            })
-            .finally(() => {
-              inFlight.delete(entry.seq);
-              finished.add(entry.seq);
-              if (window - inFlight.size >= refillAt || failure) this.wake(partnerId);
-            });
-          inFlight.set(entry.seq, send);
         }
+        if (group.length > 0) launch(group);
         cursor = passed;
-        // Until a submit, a receipt with room in the window, or the head's next attempt.
+        // Until a submit, an answered frame with room to send, or the head's next attempt.
         await this.sleep(partnerId, wakeAt - now);
       }
     } finally {
@@ -330,30 +395,103 @@ export class ExchangeNode {
       this.options.onExchanged?.({ direction: 'out', partnerId, messageId: entry.messageId });
       return true;
     } catch (error) {
-      const err = asError(error);
-      const code = err instanceof GncError ? err.code : 'GNC_EXCHANGE_SEND_FAILED';
-      const transient = (err as { transient?: boolean }).transient !== false && !(err instanceof ExchangeRejectedError);
-      this.metrics.failed(partnerId, code);
-      this.options.log?.({
-        event: 'send-failed',
-        partnerId,
-        messageId: entry.messageId,
-        code,
-        message: err.message,
-        transient,
-      });
-      const attempts = entry.attempts + 1;
-      if (!transient || attempts >= partner.agreement.retry.maxAttempts) {
-        await this.options.store.deadLetter(entry, { code, message: err.message });
-        return true;
-      }
-      const { initialDelayMs, maxDelayMs } = partner.agreement.retry;
-      const backoff = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempts - 1));
-      // Full jitter: spread retries so partners coming back are not hit by every sender at once.
-      const delay = Math.floor(backoff / 2 + Math.random() * (backoff / 2));
-      await this.options.store.markAttemptFailed(entry, { code, message: err.message }, Date.now() + delay);
-      return false;
+      return this.attemptFailed(partner, entry, error);
     }
+  }
+
+  /**
+   * Sends messages as one batch frame. The batch receipt must verify and answer every message
+   * (its id, the digest of its bytes), or none of them counts as receipted; then each message has
+   * its own outcome: accepted ones leave the outbox together (the receipt stored once), a
+   * rejected one is a dead letter with the partner's error, as when it is sent alone. Resolves,
+   * per message, true when it left the outbox, false when it waits for a retry.
+   */
+  private async sendFrame(partner: PartnerEdges, entries: readonly OutboxEntry[]): Promise<boolean[]> {
+    const started = Date.now();
+    const partnerId = partner.agreement.partnerId;
+    const sent = entries.map((entry) => ({
+      messageId: entry.messageId,
+      bytes: entry.bytes,
+      digest: digestOf(entry.bytes),
+    }));
+    let answer: Uint8Array;
+    let receipts: gnc.v1.IReceiptInfo[];
+    try {
+      const frame = gnc.v1.MessageBatch.encode({ messages: entries.map((entry) => entry.bytes) }).finish();
+      answer = await partner.out.transport.send(partner.peer, frame, { timeoutMs: 30_000, batch: true });
+      receipts = await verifyBatchReceipt(answer, {
+        sent,
+        partnerId,
+        trustAnchorsPem: partner.agreement.trustAnchorsPem,
+      });
+    } catch (error) {
+      // A frame refused for what it is (more messages or bytes than the partner takes in one,
+      // or a receiver that serves no batch frames) says nothing about its messages: each is sent
+      // alone instead, with its own outcome, rather than all of them becoming dead letters.
+      if (entries.length > 1 && refusedAsFrame(error)) {
+        return Promise.all(entries.map((entry) => this.sendOne(partner, entry)));
+      }
+      return Promise.all(entries.map((entry) => this.attemptFailed(partner, entry, error)));
+    }
+    const accepted: Array<{ entry: OutboxEntry; index: number; digest: Buffer }> = [];
+    const rejected: Array<{ entry: OutboxEntry; info: gnc.v1.IReceiptInfo }> = [];
+    receipts.forEach((info, index) => {
+      const entry = entries[index]!;
+      if (info.outcome === gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED) {
+        accepted.push({ entry, index, digest: sent[index]!.digest });
+      } else rejected.push({ entry, info });
+    });
+    await this.options.store.markReceiptedBatch(accepted, Buffer.from(answer));
+    const elapsed = Date.now() - started;
+    for (const { entry } of accepted) {
+      this.metrics.sent(partnerId, entry.bytes.length, elapsed);
+      this.options.onExchanged?.({ direction: 'out', partnerId, messageId: entry.messageId });
+    }
+    const failed = await Promise.all(
+      rejected.map(({ entry, info }) =>
+        this.attemptFailed(
+          partner,
+          entry,
+          new ExchangeRejectedError(
+            info.errorCode || 'GNC_EXCHANGE_REJECTED',
+            info.errorMessage || 'rejected by the partner',
+          ),
+        ),
+      ),
+    );
+    const leftRejected = new Map(rejected.map(({ entry }, index) => [entry.seq, failed[index] ?? false]));
+    return entries.map((entry) => leftRejected.get(entry.seq) ?? true);
+  }
+
+  /**
+   * A failed attempt at one message: a dead letter when the failure is not transient or the
+   * attempts are used up, else queued again after a backoff. Resolves as sendOne does.
+   */
+  private async attemptFailed(partner: PartnerEdges, entry: OutboxEntry, error: unknown): Promise<boolean> {
+    const partnerId = partner.agreement.partnerId;
+    const err = asError(error);
+    const code = err instanceof GncError ? err.code : 'GNC_EXCHANGE_SEND_FAILED';
+    const transient = (err as { transient?: boolean }).transient !== false && !(err instanceof ExchangeRejectedError);
+    this.metrics.failed(partnerId, code);
+    this.options.log?.({
+      event: 'send-failed',
+      partnerId,
+      messageId: entry.messageId,
+      code,
+      message: err.message,
+      transient,
+    });
+    const attempts = entry.attempts + 1;
+    if (!transient || attempts >= partner.agreement.retry.maxAttempts) {
+      await this.options.store.deadLetter(entry, { code, message: err.message });
+      return true;
+    }
+    const { initialDelayMs, maxDelayMs } = partner.agreement.retry;
+    const backoff = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempts - 1));
+    // Full jitter: spread retries so partners coming back are not hit by every sender at once.
+    const delay = Math.floor(backoff / 2 + Math.random() * (backoff / 2));
+    await this.options.store.markAttemptFailed(entry, { code, message: err.message }, Date.now() + delay);
+    return false;
   }
 
   private wake(partnerId: string): void {
@@ -376,123 +514,290 @@ export class ExchangeNode {
 
   // ---- inbound ------------------------------------------------------------------------------
 
+  /** The partner an inbound delivery comes from, refused when unknown or on another transport than agreed. */
+  private inboundPartner(transportKind: string, delivery: InboundDelivery): PartnerEdges {
+    const partner = this.partners.get(delivery.partnerId);
+    if (!partner)
+      throw new ExchangeRejectedError('GNC_EXCHANGE_UNKNOWN_PARTNER', `no agreement with '${delivery.partnerId}'`, 403);
+    if (partner.in.transportKind !== transportKind) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_NOT_AGREED',
+        `${partner.agreement.partnerId} sends over ${partner.in.transportKind} by agreement, not ${transportKind}`,
+        403,
+      );
+    }
+    return partner;
+  }
+
+  /**
+   * The checks every inbound message passes, alone or in a batch frame: size, security (signature,
+   * decryption), format, header (ids, sender and receiver, replay window), the agreement's Utility
+   * Blocks and the block's data set. Throws an ExchangeRejectedError (or the scheme's or format's
+   * GncError) naming what is wrong.
+   */
+  private async checkMessage(
+    partner: PartnerEdges,
+    bytes: Uint8Array,
+    /** Set to the message id as soon as the message is opened, so a later refusal can name it. */
+    opened: { messageId: string } = { messageId: '' },
+  ): Promise<{ messageId: string; utilityBlockId: string; envelope: gnc.v1.Envelope; body: Record<string, unknown> }> {
+    const { agreement } = partner;
+    if (bytes.length > agreement.maxMessageBytes) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_OVERSIZE',
+        `message of ${bytes.length} bytes exceeds the ${agreement.maxMessageBytes} agreed`,
+        413,
+      );
+    }
+    const { payload } = await partner.in.security.open(bytes, partner.keys);
+    const envelope = partner.in.format.decode(payload);
+    const header = {
+      messageId: envelope.header?.messageId ?? '',
+      senderId: envelope.header?.senderId ?? '',
+      receiverId: envelope.header?.receiverId ?? '',
+      utilityBlockId: envelope.header?.utilityBlockId ?? '',
+      createdAtMs: envelope.header?.createdAtMs ?? 0,
+    };
+    if (!header.messageId) throw new ExchangeRejectedError('GNC_EXCHANGE_BAD_HEADER', 'the message has no message id');
+    opened.messageId = header.messageId;
+    if (header.senderId !== agreement.partnerId || header.receiverId !== this.options.nodeId) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_BAD_HEADER',
+        `the header says ${header.senderId} -> ${header.receiverId}; this connection is ${agreement.partnerId} -> ${this.options.nodeId}`,
+        403,
+      );
+    }
+    const createdAt = Number(header.createdAtMs);
+    if (!Number.isFinite(createdAt) || Math.abs(Date.now() - createdAt) > agreement.replayWindowSeconds * 1000) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_OUTSIDE_WINDOW',
+        `message ${header.messageId} was created at ${new Date(createdAt).toISOString()}, outside the ${agreement.replayWindowSeconds} s window`,
+      );
+    }
+    const block = utilityBlocks[header.utilityBlockId];
+    if (!block || !allowsUtilityBlock(agreement, header.utilityBlockId, 'receive')) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_NOT_AGREED',
+        `the agreement with ${agreement.partnerId} does not allow receiving Utility Block '${header.utilityBlockId}'`,
+        403,
+      );
+    }
+    if (envelope.body !== block.bodyKind) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_NOT_AGREED',
+        `Utility Block '${block.id}' carries a ${block.bodyKind}, not a ${envelope.body ?? 'missing body'}`,
+        403,
+      );
+    }
+    const outside = checkDataSet(block, envelope);
+    if (outside.length > 0) {
+      throw new ExchangeRejectedError(
+        'GNC_EXCHANGE_OUTSIDE_DATA_SET',
+        `Utility Block '${block.id}' does not carry ${outside.join(', ')}`,
+        403,
+      );
+    }
+    // onReceived (partner intelligence) reads the body as JSON; the check above did not need it.
+    const body = bodyObject(envelope, block.bodyKind);
+    return { messageId: header.messageId, utilityBlockId: header.utilityBlockId, envelope, body };
+  }
+
+  /** A message is durable: counted, reported, and handed to onReceived (ledger, routing) without waiting for it. */
+  private delivered(
+    partnerId: string,
+    messageId: string,
+    message: { envelope: gnc.v1.Envelope; raw: Buffer; body: Record<string, unknown> },
+  ): void {
+    this.options.onExchanged?.({ direction: 'in', partnerId, messageId });
+    if (this.options.onReceived) {
+      Promise.resolve(this.options.onReceived({ partnerId, ...message })).catch((error: unknown) =>
+        this.options.log?.({ event: 'on-received-failed', messageId, message: asError(error).message }),
+      );
+    }
+  }
+
+  /** What goes back to the sender for a failure: the GncError itself, anything else as an internal error. */
+  private refusal(partnerId: string, error: unknown): GncError {
+    const err = asError(error);
+    const code = err instanceof GncError ? err.code : 'GNC_EXCHANGE_INTERNAL';
+    this.metrics.rejected(partnerId, code);
+    this.options.log?.({ event: 'rejected', partnerId, code, message: err.message });
+    return err instanceof GncError ? err : new GncError('GNC_EXCHANGE_INTERNAL', 'internal error', { cause: err });
+  }
+
   private async receive(transportKind: string, delivery: InboundDelivery): Promise<Uint8Array> {
     const started = Date.now();
-    const partner = this.partners.get(delivery.partnerId);
     try {
-      if (!partner)
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_UNKNOWN_PARTNER',
-          `no agreement with '${delivery.partnerId}'`,
-          403,
-        );
-      const { agreement } = partner;
-      if (partner.in.transportKind !== transportKind) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_NOT_AGREED',
-          `${agreement.partnerId} sends over ${partner.in.transportKind} by agreement, not ${transportKind}`,
-          403,
-        );
-      }
-      if (delivery.bytes.length > agreement.maxMessageBytes) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_OVERSIZE',
-          `message of ${delivery.bytes.length} bytes exceeds the ${agreement.maxMessageBytes} agreed`,
-          413,
-        );
-      }
-      const opened = await partner.in.security.open(delivery.bytes, partner.keys);
-      const envelope = partner.in.format.decode(opened.payload);
-      const header = {
-        messageId: envelope.header?.messageId ?? '',
-        senderId: envelope.header?.senderId ?? '',
-        receiverId: envelope.header?.receiverId ?? '',
-        utilityBlockId: envelope.header?.utilityBlockId ?? '',
-        createdAtMs: envelope.header?.createdAtMs ?? 0,
-      };
-      if (!header.messageId)
-        throw new ExchangeRejectedError('GNC_EXCHANGE_BAD_HEADER', 'the message has no message id');
-      if (header.senderId !== agreement.partnerId || header.receiverId !== this.options.nodeId) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_BAD_HEADER',
-          `the header says ${header.senderId} -> ${header.receiverId}; this connection is ${agreement.partnerId} -> ${this.options.nodeId}`,
-          403,
-        );
-      }
-      const createdAt = Number(header.createdAtMs);
-      if (!Number.isFinite(createdAt) || Math.abs(Date.now() - createdAt) > agreement.replayWindowSeconds * 1000) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_OUTSIDE_WINDOW',
-          `message ${header.messageId} was created at ${new Date(createdAt).toISOString()}, outside the ${agreement.replayWindowSeconds} s window`,
-        );
-      }
-      const block = utilityBlocks[header.utilityBlockId];
-      if (!block || !allowsUtilityBlock(agreement, header.utilityBlockId, 'receive')) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_NOT_AGREED',
-          `the agreement with ${agreement.partnerId} does not allow receiving Utility Block '${header.utilityBlockId}'`,
-          403,
-        );
-      }
-      if (envelope.body !== block.bodyKind) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_NOT_AGREED',
-          `Utility Block '${block.id}' carries a ${block.bodyKind}, not a ${envelope.body ?? 'missing body'}`,
-          403,
-        );
-      }
-      const outside = checkDataSet(block, envelope);
-      if (outside.length > 0) {
-        throw new ExchangeRejectedError(
-          'GNC_EXCHANGE_OUTSIDE_DATA_SET',
-          `Utility Block '${block.id}' does not carry ${outside.join(', ')}`,
-          403,
-        );
-      }
+      const partner = this.inboundPartner(transportKind, delivery);
+      const partnerId = partner.agreement.partnerId;
+      const { messageId, utilityBlockId, envelope, body } = await this.checkMessage(partner, delivery.bytes);
       const receipt = await signReceipt(this.options.signer, {
-        messageId: header.messageId,
+        messageId,
         receivedBytes: delivery.bytes,
         receiverId: this.options.nodeId,
-        senderId: agreement.partnerId,
+        senderId: partnerId,
         outcome: gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
       });
       const raw = Buffer.from(delivery.bytes);
       try {
         await this.options.store.acceptInbound({
-          messageId: header.messageId,
-          partnerId: agreement.partnerId,
-          utilityBlock: header.utilityBlockId,
+          messageId,
+          partnerId,
+          utilityBlock: utilityBlockId,
           raw,
           envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
           receipt,
         });
       } catch (error) {
         if (error instanceof DuplicateMessageError) {
-          // The sender did not get our first receipt (or replays): answer with the same receipt, deliver nothing twice.
-          this.metrics.duplicate(agreement.partnerId);
-          return error.receipt;
+          // The sender did not get our first receipt (or replays): answer with the same receipt
+          // (or, for a message first received in a batch, its entry signed on its own), deliver nothing twice.
+          this.metrics.duplicate(partnerId);
+          if ('receipt' in error.first) return error.first.receipt;
+          return signReceiptInfo(this.options.signer, error.first.receiptInfo);
         }
         throw error;
       }
-      this.metrics.received(agreement.partnerId, delivery.bytes.length, Date.now() - started);
-      this.options.onExchanged?.({ direction: 'in', partnerId: agreement.partnerId, messageId: header.messageId });
-      if (this.options.onReceived) {
-        Promise.resolve(this.options.onReceived({ partnerId: agreement.partnerId, envelope, raw })).catch(
-          (error: unknown) =>
-            this.options.log?.({
-              event: 'on-received-failed',
-              messageId: header.messageId,
-              message: asError(error).message,
-            }),
-        );
-      }
+      this.metrics.received(partnerId, delivery.bytes.length, Date.now() - started);
+      this.delivered(partnerId, messageId, { envelope, raw, body });
       return receipt;
     } catch (error) {
-      const err = asError(error);
-      const code = err instanceof GncError ? err.code : 'GNC_EXCHANGE_INTERNAL';
-      this.metrics.rejected(delivery.partnerId, code);
-      this.options.log?.({ event: 'rejected', partnerId: delivery.partnerId, code, message: err.message });
-      throw err instanceof GncError ? err : new GncError('GNC_EXCHANGE_INTERNAL', 'internal error', { cause: err });
+      throw this.refusal(delivery.partnerId, error);
+    }
+  }
+
+  /**
+   * A batch frame: every message goes through the checks a single message does; the accepted
+   * ones are written in one durable batch, then ONE batch receipt answers them all, entry i for
+   * message i: ACCEPTED (or, for a copy of a message received before, its first receipt's
+   * entry) or REJECTED with that message's own error. Only what concerns the whole frame (an
+   * unknown partner, a frame that does not decode or is too large, a failure of this node)
+   * refuses the frame, with a typed error and nothing written.
+   */
+  private async receiveBatch(transportKind: string, delivery: InboundDelivery): Promise<Uint8Array> {
+    const started = Date.now();
+    try {
+      const partner = this.inboundPartner(transportKind, delivery);
+      const { agreement } = partner;
+      const partnerId = agreement.partnerId;
+      const maxFrameBytes = agreement.maxBatchBytes + agreement.maxMessageBytes;
+      if (delivery.bytes.length > maxFrameBytes) {
+        throw new ExchangeRejectedError(
+          'GNC_EXCHANGE_OVERSIZE',
+          `batch frame of ${delivery.bytes.length} bytes exceeds the ${maxFrameBytes} agreed (maxBatchBytes + maxMessageBytes)`,
+          413,
+        );
+      }
+      let messages: Uint8Array[];
+      try {
+        messages = gnc.v1.MessageBatch.decode(delivery.bytes).messages;
+      } catch (error) {
+        throw new GncError('GNC_EXCHANGE_BAD_BATCH', 'the batch frame does not decode as gnc.v1.MessageBatch', {
+          httpStatus: 400,
+          cause: error,
+        });
+      }
+      if (messages.length === 0 || messages.length > agreement.maxBatchMessages) {
+        throw new GncError(
+          'GNC_EXCHANGE_BAD_BATCH',
+          `a batch frame carries 1 to ${agreement.maxBatchMessages} messages, not ${messages.length}`,
+          { httpStatus: 400 },
+        );
+      }
+      const checked = await Promise.all(
+        messages.map(async (bytes) => {
+          const opened = { messageId: '' };
+          try {
+            return { ok: true as const, ...(await this.checkMessage(partner, bytes, opened)) };
+          } catch (error) {
+            // The message's own fault goes into its entry; a failure of ours fails the frame (the sender retries it).
+            if (error instanceof GncError && error.httpStatus < 500) {
+              return { ok: false as const, error, messageId: opened.messageId };
+            }
+            throw error;
+          }
+        }),
+      );
+      const receivedAtMs = Date.now();
+      const digests = messages.map((bytes) => digestOf(bytes));
+      const entryOf = (index: number, messageId: string, error?: GncError): gnc.v1.IReceiptInfo =>
+        receiptInfoOf({
+          messageId,
+          receivedDigest: digests[index]!,
+          receivedAtMs,
+          receiverId: this.options.nodeId,
+          senderId: partnerId,
+          outcome: error
+            ? gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_REJECTED
+            : gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
+          ...(error ? { error: { code: error.code, message: error.message } } : {}),
+        });
+      const candidates: InboundCandidate[] = [];
+      /** The ACCEPTED entry of each candidate, as signed in the batch receipt (candidates hold it encoded). */
+      const acceptedEntries: gnc.v1.IReceiptInfo[] = [];
+      const candidateOf: Array<number | undefined> = [];
+      const checkedOf: Array<{ envelope: gnc.v1.Envelope; body: Record<string, unknown> }> = [];
+      checked.forEach((result, index) => {
+        if (!result.ok) return;
+        candidateOf[index] = candidates.length;
+        checkedOf.push(result);
+        const accepted = entryOf(index, result.messageId);
+        acceptedEntries.push(accepted);
+        candidates.push({
+          messageId: result.messageId,
+          utilityBlock: result.utilityBlockId,
+          raw: Buffer.from(messages[index]!),
+          digest: digests[index]!,
+          envelope: Buffer.from(gnc.v1.Envelope.encode(result.envelope).finish()),
+          receiptInfo: Buffer.from(gnc.v1.ReceiptInfo.encode(accepted).finish()),
+        });
+      });
+      const { outcomes, answer } = await this.options.store.acceptInboundBatch(partnerId, candidates, (outcomes) => {
+        const receipts = checked.map((result, index): gnc.v1.IReceiptInfo => {
+          // A refused message is named by its id once it was opened; before that, by its digest alone.
+          if (!result.ok) return entryOf(index, result.messageId, result.error);
+          const candidate = candidates[candidateOf[index]!]!;
+          const outcome = outcomes[candidateOf[index]!]!;
+          if (outcome.kind === 'accepted') return acceptedEntries[candidateOf[index]!]!;
+          if (outcome.kind === 'replay') return entryOf(index, candidate.messageId, outcome.error);
+          return 'receiptInfo' in outcome.first
+            ? gnc.v1.ReceiptInfo.decode(outcome.first.receiptInfo)
+            : gnc.v1.ReceiptInfo.decode(gnc.v1.Receipt.decode(outcome.first.receipt).receiptInfo);
+        });
+        return signBatchReceipt(this.options.signer, {
+          receipts,
+          receiverId: this.options.nodeId,
+          senderId: partnerId,
+        });
+      });
+      const elapsed = Date.now() - started;
+      checked.forEach((result, index) => {
+        if (!result.ok) {
+          this.metrics.rejected(partnerId, result.error.code);
+          this.options.log?.({ event: 'rejected', partnerId, code: result.error.code, message: result.error.message });
+          return;
+        }
+        const at = candidateOf[index]!;
+        const outcome = outcomes[at]!;
+        const candidate = candidates[at]!;
+        if (outcome.kind === 'duplicate') this.metrics.duplicate(partnerId);
+        else if (outcome.kind === 'replay') {
+          this.metrics.rejected(partnerId, outcome.error.code);
+          this.options.log?.({
+            event: 'rejected',
+            partnerId,
+            code: outcome.error.code,
+            message: outcome.error.message,
+          });
+        } else {
+          this.metrics.received(partnerId, candidate.raw.length, elapsed);
+          const { envelope, body } = checkedOf[at]!;
+          this.delivered(partnerId, candidate.messageId, { envelope, raw: candidate.raw, body });
+        }
+      });
+      return answer;
+    } catch (error) {
+      throw this.refusal(delivery.partnerId, error);
     }
   }
 
@@ -504,7 +809,30 @@ export class ExchangeNode {
   }
 }
 
+/**
+ * Whether a batch frame was refused whole for its own shape, not its content: over the
+ * partner's frame limits (maxBatchMessages, maxBatchBytes, the transport's maximum), or not
+ * served at all (a receiver without batch frames answers http 404, or a libp2p protocol error).
+ */
+function refusedAsFrame(error: unknown): boolean {
+  if (!(error instanceof TransportError) || error.transient) return false;
+  if (error.code === TransportErrorCode.MESSAGE_TOO_LARGE) return true;
+  if (error.remoteStatus === 404 || error.remoteCode === TransportErrorCode.PROTOCOL) return true;
+  return error.remoteCode === 'GNC_EXCHANGE_BAD_BATCH' || error.remoteCode === 'GNC_EXCHANGE_OVERSIZE';
+}
+
 /** Serial numbers as the security schemes compare them: lower-case hex without leading zeros. */
 function normalizeSerial(serial: string): string {
   return serial.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** The body of an envelope as the JSON object the data sets speak of (proto JSON names, no defaults). */
+function bodyObject(envelope: gnc.v1.Envelope, kind: string): Record<string, unknown> {
+  const object = gnc.v1.Envelope.toObject(envelope, {
+    longs: String,
+    enums: String,
+    bytes: String,
+    defaults: false,
+  }) as Record<string, unknown>;
+  return (object[kind] ?? {}) as Record<string, unknown>;
 }

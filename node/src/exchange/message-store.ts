@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { GncError } from '../errors';
 import { GroupCommitter, type StoreOp } from './group-commit';
@@ -14,6 +14,8 @@ import { ReadBatcher } from './read-batcher';
  * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox
  *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, receipt
  *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
+ *       q!<receiptId>      batch receipt received for a batch frame sent (stored once for all its messages)
+ *       e!<id>             which batch receipt (q!) and entry answer an outbound message
  *       x!<seq>            dead letter   m!seq               last sequence number
  *       n!<seq>            digest waiting to be anchored
  *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
@@ -89,14 +91,46 @@ export interface AnchorBatchRecord {
   anchor?: { txId: string; blockNumber: number };
 }
 
+/**
+ * How a message was first receipted, as the dedupe record keeps it: the whole Receipt when it
+ * came alone, or the encoded ReceiptInfo of its entry when it came in a batch frame (the batch
+ * receipt itself is the sender's to keep; its entry is what a later copy is answered with).
+ */
+export type FirstReceipt = { receipt: Buffer } | { receiptInfo: Buffer };
+
 export class DuplicateMessageError extends GncError {
   constructor(
     readonly messageId: string,
-    readonly receipt: Buffer,
+    readonly first: FirstReceipt,
   ) {
     super('GNC_EXCHANGE_DUPLICATE', `message ${messageId} was already received`, { httpStatus: 409 });
   }
+
+  /** The first receipt, when the message first came alone (the same bytes are answered again). */
+  get receipt(): Buffer | undefined {
+    return 'receipt' in this.first ? this.first.receipt : undefined;
+  }
 }
+
+/** One message of an inbound batch frame that passed the node's checks, ready to be accepted. */
+export interface InboundCandidate {
+  messageId: string;
+  utilityBlock: string;
+  /** The message's bytes as they came in the frame (archived as they are). */
+  raw: Buffer;
+  /** SHA-256 of `raw`. */
+  digest: Buffer;
+  /** The canonical envelope (gnc.v1.Envelope protobuf). */
+  envelope: Buffer;
+  /** The encoded ReceiptInfo of its ACCEPTED entry, kept for answering later copies. */
+  receiptInfo: Buffer;
+}
+
+/** What acceptInboundBatch did with one candidate. */
+export type InboundOutcome =
+  | { kind: 'accepted'; entry: InboxEntry }
+  | { kind: 'duplicate'; first: FirstReceipt }
+  | { kind: 'replay'; error: ReplayedMessageError };
 
 /** A message id already received from this partner, now with other bytes. */
 export class ReplayedMessageError extends GncError {
@@ -107,6 +141,11 @@ export class ReplayedMessageError extends GncError {
       { httpStatus: 409 },
     );
   }
+}
+
+/** The first receipt a dedupe record holds: a whole Receipt (single message) or a batch entry's ReceiptInfo. */
+function firstReceipt(record: { header: { kind?: 'info' }; bytes: Buffer }): FirstReceipt {
+  return record.header.kind === 'info' ? { receiptInfo: record.bytes } : { receipt: record.bytes };
 }
 
 const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
@@ -122,7 +161,8 @@ function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
   const length = value.readUInt32BE(0);
   return {
     header: JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as T,
-    bytes: Buffer.from(value.subarray(4 + length)),
+    // A view, not a copy: every value LevelDB hands out is a buffer of its own.
+    bytes: value.subarray(4 + length),
   };
 }
 
@@ -237,13 +277,50 @@ export class MessageStore {
 
   /** The oldest queued messages for a partner (those queued after sequence number `after`), in queue order. */
   async outbox(partnerId: string, limit = 100, after = 0): Promise<OutboxEntry[]> {
-    const out: OutboxEntry[] = [];
     const prefix = `o!${partnerId}!`;
-    for await (const value of this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit })) {
+    // One native call for the whole range (all()), not one await per entry: the sender reads
+    // its window of the outbox every time a frame is answered.
+    const values = await this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit }).all();
+    return values.map((value) => {
       const { header, bytes } = decodeEntry<Omit<OutboxEntry, 'bytes'>>(value);
-      out.push({ ...header, bytes });
+      return { ...header, bytes };
+    });
+  }
+
+  /**
+   * The partner answered a batch frame with a valid batch receipt: the accepted messages leave
+   * the outbox in one write, the batch receipt stored once and each message pointing at its
+   * entry. `digest` (SHA-256 of the message's bytes) saves hashing them again when given.
+   */
+  async markReceiptedBatch(
+    items: ReadonlyArray<{ entry: OutboxEntry; index: number; digest?: Buffer }>,
+    receipt: Buffer,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const receiptId = randomUUID();
+    const now = Date.now();
+    const ops: StoreOp[] = [{ type: 'put', key: `q!${receiptId}`, value: receipt }];
+    for (const { entry, index, digest } of items) {
+      const status = await this.statusOf(entry);
+      ops.push(
+        { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
+        { type: 'put', key: `e!${entry.messageId}`, value: Buffer.from(JSON.stringify({ receiptId, index }), 'utf8') },
+        this.pendingDigestOp({
+          direction: 'out',
+          partnerId: entry.partnerId,
+          messageId: entry.messageId,
+          digest: (digest ?? createHash('sha256').update(entry.bytes).digest()).toString('hex'),
+          at: now,
+        }),
+        this.statusOp({
+          ...(status ?? this.fallbackStatus(entry, 'out')),
+          state: 'receipted',
+          attempts: entry.attempts + 1,
+          updatedAt: now,
+        }),
+      );
     }
-    return out;
+    await this.committer.write(ops);
   }
 
   /** The partner answered with a valid receipt: the message leaves the outbox. */
@@ -381,10 +458,10 @@ export class MessageStore {
       const digest = createHash('sha256').update(message.raw).digest('hex');
       const seen = await this.dedupeReads.get(`d!${lockKey}`);
       if (seen) {
-        const first = decodeEntry<{ digest: string }>(seen);
+        const first = decodeEntry<{ digest: string; kind?: 'info' }>(seen);
         // The same bytes again is a sender retrying (it lost our receipt): answer with the first
         // receipt. Other bytes under a used message id are a replay or a forgery: refuse them.
-        if (first.header.digest === digest) throw new DuplicateMessageError(message.messageId, first.bytes);
+        if (first.header.digest === digest) throw new DuplicateMessageError(message.messageId, firstReceipt(first));
         throw new ReplayedMessageError(message.messageId, message.partnerId);
       }
       const now = Date.now();
@@ -430,6 +507,92 @@ export class MessageStore {
     }
   }
 
+  /**
+   * Accepts the messages of one inbound batch frame: each is checked against the dedupe index
+   * (a copy of a message received before, in this frame or earlier, is a duplicate answered with
+   * its first receipt's content; other bytes under a used id are a replay), then `answer` is
+   * called with every outcome (the node signs the batch receipt there), then all the accepted
+   * messages are written in one durable batch, and only then does this resolve: the answer is
+   * never given for a message that is not on disk.
+   */
+  async acceptInboundBatch<T>(
+    partnerId: string,
+    candidates: readonly InboundCandidate[],
+    answer: (outcomes: readonly InboundOutcome[]) => Promise<T>,
+  ): Promise<{ outcomes: InboundOutcome[]; answer: T }> {
+    const lockKeys = [...new Set(candidates.map((c) => `${partnerId}!${c.messageId}`))];
+    // Wait until none of these ids is being accepted by another call, then take them all at once
+    // (never holding some while waiting for others, so two overlapping frames cannot deadlock).
+    for (;;) {
+      const busy = lockKeys.flatMap((key) => {
+        const work = this.accepting.get(key);
+        return work ? [work.catch(() => undefined)] : [];
+      });
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    let release!: () => void;
+    const work = new Promise<void>((resolve) => (release = resolve));
+    for (const key of lockKeys) this.accepting.set(key, work);
+    try {
+      const seen = await Promise.all(lockKeys.map((key) => this.dedupeReads.get(`d!${key}`)));
+      const stored = new Map<string, { digest: string; first: FirstReceipt }>();
+      lockKeys.forEach((key, index) => {
+        const value = seen[index];
+        if (!value) return;
+        const first = decodeEntry<{ digest: string; kind?: 'info' }>(value);
+        stored.set(key, { digest: first.header.digest, first: firstReceipt(first) });
+      });
+      const now = Date.now();
+      const ops: StoreOp[] = [];
+      const outcomes: InboundOutcome[] = candidates.map((candidate) => {
+        const key = `${partnerId}!${candidate.messageId}`;
+        const digest = candidate.digest.toString('hex');
+        const earlier = stored.get(key);
+        if (earlier) {
+          return earlier.digest === digest
+            ? { kind: 'duplicate', first: earlier.first }
+            : { kind: 'replay', error: new ReplayedMessageError(candidate.messageId, partnerId) };
+        }
+        // The first copy in this frame is accepted; a later copy of it is a duplicate of it.
+        stored.set(key, { digest, first: { receiptInfo: candidate.receiptInfo } });
+        const seq = this.nextSeq();
+        const entry: InboxEntry = {
+          seq,
+          messageId: candidate.messageId,
+          partnerId,
+          utilityBlock: candidate.utilityBlock,
+          receivedAt: now,
+          envelope: candidate.envelope,
+        };
+        const { envelope, ...header } = entry;
+        ops.push(
+          { type: 'put', key: `d!${key}`, value: encodeEntry({ digest, kind: 'info' }, candidate.receiptInfo) },
+          { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
+          { type: 'put', key: `a!in!${partnerId}!${candidate.messageId}`, value: candidate.raw },
+          this.pendingDigestOp({ direction: 'in', partnerId, messageId: candidate.messageId, digest, at: now }),
+          this.statusOp({
+            messageId: candidate.messageId,
+            direction: 'in',
+            partnerId,
+            utilityBlock: candidate.utilityBlock,
+            state: 'received',
+            attempts: 1,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+        return { kind: 'accepted', entry };
+      });
+      const answered = await answer(outcomes);
+      if (ops.length > 0) await this.committer.write(ops);
+      return { outcomes, answer: answered };
+    } finally {
+      for (const key of lockKeys) if (this.accepting.get(key) === work) this.accepting.delete(key);
+      release();
+    }
+  }
+
   /** Messages received and not yet acknowledged by the domestic side, oldest first. */
   async inbox(limit = 100, after = 0): Promise<InboxEntry[]> {
     const out: InboxEntry[] = [];
@@ -458,8 +621,18 @@ export class MessageStore {
     return this.db.get(direction === 'in' ? `a!in!${partnerId ?? ''}!${messageId}` : `a!out!${messageId}`);
   }
 
-  async receiptOf(messageId: string): Promise<Buffer | undefined> {
-    return this.db.get(`r!${messageId}`);
+  /**
+   * The receipt of an outbound message: its own Receipt, or the batch receipt that answered it
+   * with the index of its entry (verifyStoredReceipt in receipts.ts checks either).
+   */
+  async receiptOf(messageId: string): Promise<{ bytes: Buffer; batchIndex?: number } | undefined> {
+    const single = await this.db.get(`r!${messageId}`);
+    if (single) return { bytes: single };
+    const reference = await this.db.get(`e!${messageId}`);
+    if (!reference) return undefined;
+    const { receiptId, index } = JSON.parse(reference.toString('utf8')) as { receiptId: string; index: number };
+    const bytes = await this.db.get(`q!${receiptId}`);
+    return bytes ? { bytes, batchIndex: index } : undefined;
   }
 
   /** Counts for metrics: queued outbound per partner, inbox depth, dead letters. */
@@ -566,11 +739,18 @@ export class MessageStore {
   async indexShared(
     entries: ReadonlyArray<{ index: string; value: string; messageId: string; record: unknown }>,
   ): Promise<void> {
+    // A record indexed under several values (a declaration and a container) is serialised once.
+    const serialised = new Map<unknown, Buffer>();
+    const valueOf = (record: unknown) => {
+      let value = serialised.get(record);
+      if (!value) serialised.set(record, (value = Buffer.from(JSON.stringify(record), 'utf8')));
+      return value;
+    };
     await this.committer.write(
       entries.map((e) => ({
         type: 'put' as const,
         key: `g!${e.index}!${e.value}!${e.messageId}`,
-        value: Buffer.from(JSON.stringify(e.record), 'utf8'),
+        value: valueOf(e.record),
       })),
     );
   }

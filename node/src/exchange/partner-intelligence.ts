@@ -14,8 +14,12 @@ export class PartnerIntelligence {
     return Promise.resolve(new PartnerIntelligence(store));
   }
 
-  /** Indexes a received envelope by the container ids and declaration ids it names. */
-  async record(partnerId: string, envelope: gnc.v1.Envelope): Promise<void> {
+  /**
+   * Indexes a received envelope by the container ids and declaration ids it names. `body` is the
+   * envelope's body as proto JSON (the object the exchange node's data-set check already made;
+   * made here when not given).
+   */
+  async record(partnerId: string, envelope: gnc.v1.Envelope, body?: Record<string, unknown>): Promise<void> {
     const messageId = envelope.header?.messageId ?? '';
     const shared = {
       partnerId,
@@ -23,9 +27,11 @@ export class PartnerIntelligence {
       utilityBlock: envelope.header?.utilityBlockId ?? '',
       receivedAt: new Date().toISOString(),
       body: envelope.body,
-      content: gnc.v1.Envelope.toObject(envelope, { longs: String, enums: String, bytes: String, defaults: false })[
-        envelope.body ?? 'none'
-      ] as unknown,
+      content:
+        body ??
+        (gnc.v1.Envelope.toObject(envelope, { longs: String, enums: String, bytes: String, defaults: false })[
+          envelope.body ?? 'none'
+        ] as unknown),
     };
     const entries: Array<{ index: string; value: string; messageId: string; record: unknown }> = [];
     const add = (index: string, value: string | null | undefined) => {

@@ -10,12 +10,40 @@ import type { SigningIdentity } from '../identity/signing-identity';
  * of the bytes as they came off the transport, time, outcome), signed with its node key, so the
  * sender holds proof of delivery. Receipts travel as gnc.v1.Receipt protobuf whatever the
  * partner's message format: they are the node-to-node protocol, not business content.
+ *
+ * A batch frame (gnc.v1.MessageBatch) is answered by one gnc.v1.ReceiptBatch: the same
+ * ReceiptInfo for each of its messages, in order, under one signature. An entry proves the
+ * delivery of its message as a single receipt does (verifyStoredReceipt checks either kind).
  */
 
 const ALGORITHM = 'ecdsa-p256-sha256';
 
 export function digestOf(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
+}
+
+/** The signed content of a receipt for one message, encoded (the entry of a batch receipt is the same message). */
+export function receiptInfoOf(info: {
+  messageId: string;
+  /** SHA-256 of the bytes received (digestOf). */
+  receivedDigest: Uint8Array;
+  receivedAtMs?: number;
+  receiverId: string;
+  senderId: string;
+  outcome: gnc.v1.ReceiptOutcome;
+  error?: { code: string; message: string };
+}): gnc.v1.IReceiptInfo {
+  return {
+    messageId: info.messageId,
+    digestAlgorithm: gnc.v1.DigestAlgorithm.DIGEST_ALGORITHM_SHA256,
+    receivedDigest: info.receivedDigest,
+    receivedAtMs: info.receivedAtMs ?? Date.now(),
+    receiverId: info.receiverId,
+    senderId: info.senderId,
+    outcome: info.outcome,
+    errorCode: info.error?.code ?? '',
+    errorMessage: info.error?.message ?? '',
+  };
 }
 
 export async function signReceipt(
@@ -29,22 +57,39 @@ export async function signReceipt(
     error?: { code: string; message: string };
   },
 ): Promise<Buffer> {
-  const receiptInfo = gnc.v1.ReceiptInfo.encode({
-    messageId: info.messageId,
-    digestAlgorithm: gnc.v1.DigestAlgorithm.DIGEST_ALGORITHM_SHA256,
-    receivedDigest: digestOf(info.receivedBytes),
-    receivedAtMs: Date.now(),
-    receiverId: info.receiverId,
-    senderId: info.senderId,
-    outcome: info.outcome,
-    errorCode: info.error?.code ?? '',
-    errorMessage: info.error?.message ?? '',
-  }).finish();
+  const { receivedBytes, ...rest } = info;
+  return signReceiptInfo(
+    signer,
+    gnc.v1.ReceiptInfo.encode(receiptInfoOf({ ...rest, receivedDigest: digestOf(receivedBytes) })).finish(),
+  );
+}
+
+/**
+ * A single-message Receipt over already encoded ReceiptInfo bytes: how a message first receipted
+ * in a batch is answered when it comes again on its own (the same content, newly signed).
+ */
+export async function signReceiptInfo(signer: SigningIdentity, receiptInfo: Uint8Array): Promise<Buffer> {
   return Buffer.from(
     gnc.v1.Receipt.encode({
       receiptInfo,
       signatureAlgorithm: ALGORITHM,
       signature: await signer.signAsync(receiptInfo),
+      signerCertificate: Buffer.from(signer.certificatePem, 'utf8'),
+    }).finish(),
+  );
+}
+
+/** One signature over the outcome of every message of a batch frame, entry i for message i. */
+export async function signBatchReceipt(
+  signer: SigningIdentity,
+  batch: { receipts: gnc.v1.IReceiptInfo[]; receiverId: string; senderId: string },
+): Promise<Buffer> {
+  const receiptBatchInfo = gnc.v1.ReceiptBatchInfo.encode({ ...batch, signedAtMs: Date.now() }).finish();
+  return Buffer.from(
+    gnc.v1.ReceiptBatch.encode({
+      receiptBatchInfo,
+      signatureAlgorithm: ALGORITHM,
+      signature: await signer.signAsync(receiptBatchInfo),
       signerCertificate: Buffer.from(signer.certificatePem, 'utf8'),
     }).finish(),
   );
@@ -78,6 +123,44 @@ function verifierFor(partnerId: string, trustAnchorsPem: readonly string[]): Msp
   return verifier;
 }
 
+/** The receipt's signer is an identity of the partner (its trust anchors), and its signature verifies. */
+async function checkSignature(
+  signed: { signatureAlgorithm: string; signerCertificate: Uint8Array; signature: Uint8Array },
+  content: Uint8Array,
+  expected: { partnerId: string; trustAnchorsPem: readonly string[] },
+  what: string,
+): Promise<void> {
+  if (signed.signatureAlgorithm !== ALGORITHM) {
+    throw new ReceiptInvalidError(`${what} signature algorithm '${signed.signatureAlgorithm}' is not ${ALGORITHM}`);
+  }
+  const certificatePem = Buffer.from(signed.signerCertificate).toString('utf8');
+  try {
+    verifierFor(expected.partnerId, expected.trustAnchorsPem).validateIdentity(
+      expected.partnerId,
+      certificatePem,
+      new Date(),
+    );
+  } catch (error) {
+    throw new ReceiptInvalidError(
+      `the ${what} signer is not an identity of ${expected.partnerId}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (!(await verifySignatureAsync(certificatePem, content, signed.signature))) {
+    throw new ReceiptInvalidError(`the ${what} signature of ${expected.partnerId} does not verify`);
+  }
+}
+
+/** The entry names the message sent: its id, and the digest of exactly the bytes sent. */
+function checkEntry(info: gnc.v1.IReceiptInfo, sent: { messageId: string; digest: Uint8Array }): void {
+  if (info.messageId !== sent.messageId) {
+    throw new ReceiptInvalidError(`the receipt is for message ${info.messageId}, not ${sent.messageId}`);
+  }
+  if (!info.receivedDigest || !Buffer.from(info.receivedDigest).equals(sent.digest)) {
+    throw new ReceiptInvalidError(`the receipt for ${sent.messageId} names a digest of other bytes than were sent`);
+  }
+}
+
 /**
  * Checks a receipt for a message we sent: signed by a certificate of the partner's trust anchors,
  * for this message id, over exactly the bytes we sent. Returns the receipt's content.
@@ -94,32 +177,79 @@ export async function verifyReceipt(
   } catch (error) {
     throw new ReceiptInvalidError(`the receipt from ${expected.partnerId} does not decode`, { cause: error });
   }
-  if (receipt.signatureAlgorithm !== ALGORITHM) {
-    throw new ReceiptInvalidError(`receipt signature algorithm '${receipt.signatureAlgorithm}' is not ${ALGORITHM}`);
-  }
-  const certificatePem = Buffer.from(receipt.signerCertificate).toString('utf8');
-  try {
-    verifierFor(expected.partnerId, expected.trustAnchorsPem).validateIdentity(
-      expected.partnerId,
-      certificatePem,
-      new Date(),
-    );
-  } catch (error) {
-    throw new ReceiptInvalidError(
-      `the receipt signer is not an identity of ${expected.partnerId}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (!(await verifySignatureAsync(certificatePem, receipt.receiptInfo, receipt.signature))) {
-    throw new ReceiptInvalidError(`the receipt signature of ${expected.partnerId} does not verify`);
-  }
-  if (info.messageId !== expected.messageId) {
-    throw new ReceiptInvalidError(`the receipt is for message ${info.messageId}, not ${expected.messageId}`);
-  }
-  if (!Buffer.from(info.receivedDigest).equals(digestOf(expected.sentBytes))) {
-    throw new ReceiptInvalidError(`the receipt for ${expected.messageId} names a digest of other bytes than were sent`);
-  }
+  await checkSignature(receipt, receipt.receiptInfo, expected, 'receipt');
+  checkEntry(info, { messageId: expected.messageId, digest: digestOf(expected.sentBytes) });
   return info;
+}
+
+/**
+ * Checks the receipt of a batch frame we sent: one signature by the partner over an entry per
+ * message, entry i naming message i's id and the digest of its bytes. Any mismatch refuses the
+ * whole receipt (it does not answer what was sent). Returns the entries, one per message sent.
+ */
+export async function verifyBatchReceipt(
+  receiptBytes: Uint8Array,
+  expected: {
+    /** The messages of the frame, in order; `digest` (SHA-256 of `bytes`) saves hashing them again. */
+    sent: ReadonlyArray<{ messageId: string; bytes: Uint8Array; digest?: Uint8Array }>;
+    partnerId: string;
+    trustAnchorsPem: readonly string[];
+  },
+): Promise<gnc.v1.IReceiptInfo[]> {
+  let receipt: gnc.v1.ReceiptBatch;
+  let info: gnc.v1.ReceiptBatchInfo;
+  try {
+    receipt = gnc.v1.ReceiptBatch.decode(receiptBytes);
+    info = gnc.v1.ReceiptBatchInfo.decode(receipt.receiptBatchInfo);
+  } catch (error) {
+    throw new ReceiptInvalidError(`the batch receipt from ${expected.partnerId} does not decode`, { cause: error });
+  }
+  await checkSignature(receipt, receipt.receiptBatchInfo, expected, 'batch receipt');
+  if (info.receipts.length !== expected.sent.length) {
+    throw new ReceiptInvalidError(
+      `the batch receipt has ${info.receipts.length} entries for the ${expected.sent.length} messages sent`,
+    );
+  }
+  expected.sent.forEach((sent, index) => {
+    const entry = info.receipts[index]!;
+    // A message the receiver could not open has no id it can vouch for: its REJECTED entry names it by digest alone.
+    const unopened = entry.outcome === gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_REJECTED && entry.messageId === '';
+    checkEntry(entry, {
+      messageId: unopened ? '' : sent.messageId,
+      digest: sent.digest ?? digestOf(sent.bytes),
+    });
+  });
+  return info.receipts;
+}
+
+/** A receipt as the sender's store keeps it: a single Receipt, or a ReceiptBatch and the message's entry in it. */
+export interface StoredReceipt {
+  /** The receipt bytes exactly as the partner answered them (gnc.v1.Receipt or gnc.v1.ReceiptBatch). */
+  bytes: Buffer;
+  /** Set when `bytes` is a ReceiptBatch: the index of the message's entry. */
+  batchIndex?: number;
+}
+
+/**
+ * Verifies a stored receipt for one message we sent (a single receipt, or its entry of a batch
+ * receipt: the whole batch signature is checked, then the entry). Returns the message's entry.
+ */
+export async function verifyStoredReceipt(
+  stored: StoredReceipt,
+  expected: { messageId: string; sentBytes: Uint8Array; partnerId: string; trustAnchorsPem: readonly string[] },
+): Promise<gnc.v1.IReceiptInfo> {
+  if (stored.batchIndex === undefined) return verifyReceipt(stored.bytes, expected);
+  let receipt: gnc.v1.ReceiptBatch;
+  let info: gnc.v1.ReceiptBatchInfo;
+  try {
+    receipt = gnc.v1.ReceiptBatch.decode(stored.bytes);
+    info = gnc.v1.ReceiptBatchInfo.decode(receipt.receiptBatchInfo);
+  } catch (error) {
+    throw new ReceiptInvalidError(`the batch receipt from ${expected.partnerId} does not decode`, { cause: error });
+  }
+  await checkSignature(receipt, receipt.receiptBatchInfo, expected, 'batch receipt');
+  const entry = info.receipts[stored.batchIndex];
+  if (!entry) throw new ReceiptInvalidError(`the batch receipt has no entry ${stored.batchIndex}`);
+  checkEntry(entry, { messageId: expected.messageId, digest: digestOf(expected.sentBytes) });
+  return entry;
 }

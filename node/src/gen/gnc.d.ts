@@ -805,6 +805,930 @@ export namespace gnc {
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
+        /** Properties of a MessageBatch. */
+        interface IMessageBatch {
+
+            /**
+             * Each one the bytes the security scheme produced for one Envelope (what a single-message
+             * request would carry). The receiver digests and archives each of them as it arrived.
+             */
+            messages?: (Uint8Array[]|null);
+        }
+
+        /** The request body of a batch frame: sealed messages, in the sender's queue order. */
+        class MessageBatch implements IMessageBatch {
+
+            /**
+             * Constructs a new MessageBatch.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IMessageBatch);
+
+            /**
+             * Each one the bytes the security scheme produced for one Envelope (what a single-message
+             * request would carry). The receiver digests and archives each of them as it arrived.
+             */
+            public messages: Uint8Array[];
+
+            /**
+             * Creates a new MessageBatch instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MessageBatch instance
+             */
+            public static create(properties?: gnc.v1.IMessageBatch): gnc.v1.MessageBatch;
+
+            /**
+             * Encodes the specified MessageBatch message. Does not implicitly {@link gnc.v1.MessageBatch.verify|verify} messages.
+             * @param message MessageBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IMessageBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified MessageBatch message, length delimited. Does not implicitly {@link gnc.v1.MessageBatch.verify|verify} messages.
+             * @param message MessageBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IMessageBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MessageBatch message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MessageBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.MessageBatch;
+
+            /**
+             * Decodes a MessageBatch message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns MessageBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.MessageBatch;
+
+            /**
+             * Verifies a MessageBatch message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a MessageBatch message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns MessageBatch
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.MessageBatch;
+
+            /**
+             * Creates a plain object from a MessageBatch message. Also converts values to other types if specified.
+             * @param message MessageBatch
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.MessageBatch, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this MessageBatch to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for MessageBatch
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a ReceiptBatch. */
+        interface IReceiptBatch {
+
+            /** Encoded ReceiptBatchInfo; the signature covers these bytes exactly as they are. */
+            receiptBatchInfo?: (Uint8Array|null);
+
+            /** Signature algorithm (as in Receipt.signature_algorithm, e.g. "ecdsa-p256-sha256"). */
+            signatureAlgorithm?: (string|null);
+
+            /** ReceiptBatch signature */
+            signature?: (Uint8Array|null);
+
+            /** Receiver's signing certificate (PEM text as bytes, as in Receipt.signer_certificate). */
+            signerCertificate?: (Uint8Array|null);
+        }
+
+        /**
+         * The answer to a MessageBatch: one signature over the outcome of every message in it. As in
+         * Receipt, the signed part travels as bytes so the signature is checked over exactly them.
+         */
+        class ReceiptBatch implements IReceiptBatch {
+
+            /**
+             * Constructs a new ReceiptBatch.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IReceiptBatch);
+
+            /** Encoded ReceiptBatchInfo; the signature covers these bytes exactly as they are. */
+            public receiptBatchInfo: Uint8Array;
+
+            /** Signature algorithm (as in Receipt.signature_algorithm, e.g. "ecdsa-p256-sha256"). */
+            public signatureAlgorithm: string;
+
+            /** ReceiptBatch signature. */
+            public signature: Uint8Array;
+
+            /** Receiver's signing certificate (PEM text as bytes, as in Receipt.signer_certificate). */
+            public signerCertificate: Uint8Array;
+
+            /**
+             * Creates a new ReceiptBatch instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ReceiptBatch instance
+             */
+            public static create(properties?: gnc.v1.IReceiptBatch): gnc.v1.ReceiptBatch;
+
+            /**
+             * Encodes the specified ReceiptBatch message. Does not implicitly {@link gnc.v1.ReceiptBatch.verify|verify} messages.
+             * @param message ReceiptBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IReceiptBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified ReceiptBatch message, length delimited. Does not implicitly {@link gnc.v1.ReceiptBatch.verify|verify} messages.
+             * @param message ReceiptBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IReceiptBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ReceiptBatch message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns ReceiptBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.ReceiptBatch;
+
+            /**
+             * Decodes a ReceiptBatch message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns ReceiptBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.ReceiptBatch;
+
+            /**
+             * Verifies a ReceiptBatch message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ReceiptBatch message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ReceiptBatch
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.ReceiptBatch;
+
+            /**
+             * Creates a plain object from a ReceiptBatch message. Also converts values to other types if specified.
+             * @param message ReceiptBatch
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.ReceiptBatch, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ReceiptBatch to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for ReceiptBatch
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a ReceiptBatchInfo. */
+        interface IReceiptBatchInfo {
+
+            /**
+             * One entry per message of the MessageBatch, in the same order: entry i answers messages[i]
+             * (its message id and the digest of its bytes). An entry is ACCEPTED (durable at the
+             * receiver, or received earlier: then the entry repeats the first receipt's content, time
+             * included) or REJECTED with the error code and message of that message alone. A REJECTED
+             * message the receiver could not open (bad signature, undecodable) has an empty message_id:
+             * its digest alone says which message it is.
+             */
+            receipts?: (gnc.v1.IReceiptInfo[]|null);
+
+            /** Administration id of the receiver, who signs the batch receipt. */
+            receiverId?: (string|null);
+
+            /** Administration id of the sender of the batch. */
+            senderId?: (string|null);
+
+            /** When the receiver signed the batch receipt, milliseconds since the Unix epoch, UTC. */
+            signedAtMs?: (number|Long|null);
+        }
+
+        /** The signed content of a ReceiptBatch. */
+        class ReceiptBatchInfo implements IReceiptBatchInfo {
+
+            /**
+             * Constructs a new ReceiptBatchInfo.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IReceiptBatchInfo);
+
+            /**
+             * One entry per message of the MessageBatch, in the same order: entry i answers messages[i]
+             * (its message id and the digest of its bytes). An entry is ACCEPTED (durable at the
+             * receiver, or received earlier: then the entry repeats the first receipt's content, time
+             * included) or REJECTED with the error code and message of that message alone. A REJECTED
+             * message the receiver could not open (bad signature, undecodable) has an empty message_id:
+             * its digest alone says which message it is.
+             */
+            public receipts: gnc.v1.IReceiptInfo[];
+
+            /** Administration id of the receiver, who signs the batch receipt. */
+            public receiverId: string;
+
+            /** Administration id of the sender of the batch. */
+            public senderId: string;
+
+            /** When the receiver signed the batch receipt, milliseconds since the Unix epoch, UTC. */
+            public signedAtMs: (number|Long);
+
+            /**
+             * Creates a new ReceiptBatchInfo instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ReceiptBatchInfo instance
+             */
+            public static create(properties?: gnc.v1.IReceiptBatchInfo): gnc.v1.ReceiptBatchInfo;
+
+            /**
+             * Encodes the specified ReceiptBatchInfo message. Does not implicitly {@link gnc.v1.ReceiptBatchInfo.verify|verify} messages.
+             * @param message ReceiptBatchInfo message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IReceiptBatchInfo, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified ReceiptBatchInfo message, length delimited. Does not implicitly {@link gnc.v1.ReceiptBatchInfo.verify|verify} messages.
+             * @param message ReceiptBatchInfo message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IReceiptBatchInfo, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ReceiptBatchInfo message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns ReceiptBatchInfo
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.ReceiptBatchInfo;
+
+            /**
+             * Decodes a ReceiptBatchInfo message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns ReceiptBatchInfo
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.ReceiptBatchInfo;
+
+            /**
+             * Verifies a ReceiptBatchInfo message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ReceiptBatchInfo message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ReceiptBatchInfo
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.ReceiptBatchInfo;
+
+            /**
+             * Creates a plain object from a ReceiptBatchInfo message. Also converts values to other types if specified.
+             * @param message ReceiptBatchInfo
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.ReceiptBatchInfo, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ReceiptBatchInfo to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for ReceiptBatchInfo
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a MessageHeader. */
+        interface IMessageHeader {
+
+            /** Unique per sender, never reused (deduplication and replay checks key on it); a UUID. */
+            messageId?: (string|null);
+
+            /** message_id of the message this one answers or continues; empty for a first message. */
+            correlationId?: (string|null);
+
+            /** Administration id of the sender, as named in the partner agreement (e.g. "CN-GACC"). */
+            senderId?: (string|null);
+
+            /** Administration id of the receiver, as named in the partner agreement. */
+            receiverId?: (string|null);
+
+            /** GNC Utility Block this exchange belongs to (the agreed data set, direction and pattern). */
+            utilityBlockId?: (string|null);
+
+            /** Version of that Utility Block (e.g. "1.0"). */
+            utilityBlockVersion?: (string|null);
+
+            /**
+             * Creation instant, milliseconds since the Unix epoch, UTC. An int64 rather than
+             * google.protobuf.Timestamp: one integer that every format (JSON, WCO XML, EDIFACT) maps
+             * without a nested message, compared directly against the replay window; millisecond
+             * resolution is what the wire formats and JavaScript Date carry anyway.
+             */
+            createdAtMs?: (number|Long|null);
+        }
+
+        /** The header every exchanged message carries. */
+        class MessageHeader implements IMessageHeader {
+
+            /**
+             * Constructs a new MessageHeader.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IMessageHeader);
+
+            /** Unique per sender, never reused (deduplication and replay checks key on it); a UUID. */
+            public messageId: string;
+
+            /** message_id of the message this one answers or continues; empty for a first message. */
+            public correlationId: string;
+
+            /** Administration id of the sender, as named in the partner agreement (e.g. "CN-GACC"). */
+            public senderId: string;
+
+            /** Administration id of the receiver, as named in the partner agreement. */
+            public receiverId: string;
+
+            /** GNC Utility Block this exchange belongs to (the agreed data set, direction and pattern). */
+            public utilityBlockId: string;
+
+            /** Version of that Utility Block (e.g. "1.0"). */
+            public utilityBlockVersion: string;
+
+            /**
+             * Creation instant, milliseconds since the Unix epoch, UTC. An int64 rather than
+             * google.protobuf.Timestamp: one integer that every format (JSON, WCO XML, EDIFACT) maps
+             * without a nested message, compared directly against the replay window; millisecond
+             * resolution is what the wire formats and JavaScript Date carry anyway.
+             */
+            public createdAtMs: (number|Long);
+
+            /**
+             * Creates a new MessageHeader instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MessageHeader instance
+             */
+            public static create(properties?: gnc.v1.IMessageHeader): gnc.v1.MessageHeader;
+
+            /**
+             * Encodes the specified MessageHeader message. Does not implicitly {@link gnc.v1.MessageHeader.verify|verify} messages.
+             * @param message MessageHeader message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IMessageHeader, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified MessageHeader message, length delimited. Does not implicitly {@link gnc.v1.MessageHeader.verify|verify} messages.
+             * @param message MessageHeader message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IMessageHeader, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MessageHeader message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MessageHeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.MessageHeader;
+
+            /**
+             * Decodes a MessageHeader message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns MessageHeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.MessageHeader;
+
+            /**
+             * Verifies a MessageHeader message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a MessageHeader message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns MessageHeader
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.MessageHeader;
+
+            /**
+             * Creates a plain object from a MessageHeader message. Also converts values to other types if specified.
+             * @param message MessageHeader
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.MessageHeader, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this MessageHeader to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for MessageHeader
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an Envelope. */
+        interface IEnvelope {
+
+            /** Envelope header */
+            header?: (gnc.v1.IMessageHeader|null);
+
+            /** Envelope declaration */
+            declaration?: (gnc.v1.IDeclaration|null);
+
+            /** Envelope inspection */
+            inspection?: (gnc.v1.IInspection|null);
+
+            /** Envelope sealEvent */
+            sealEvent?: (gnc.v1.ISealEvent|null);
+
+            /** Envelope aeoCertificate */
+            aeoCertificate?: (gnc.v1.IAeoCertificate|null);
+
+            /** Envelope batchAnchor */
+            batchAnchor?: (gnc.v1.IMessageBatchAnchor|null);
+
+            /** Envelope receipt */
+            receipt?: (gnc.v1.IReceipt|null);
+        }
+
+        /** Represents an Envelope. */
+        class Envelope implements IEnvelope {
+
+            /**
+             * Constructs a new Envelope.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IEnvelope);
+
+            /** Envelope header. */
+            public header?: (gnc.v1.IMessageHeader|null);
+
+            /** Envelope declaration. */
+            public declaration?: (gnc.v1.IDeclaration|null);
+
+            /** Envelope inspection. */
+            public inspection?: (gnc.v1.IInspection|null);
+
+            /** Envelope sealEvent. */
+            public sealEvent?: (gnc.v1.ISealEvent|null);
+
+            /** Envelope aeoCertificate. */
+            public aeoCertificate?: (gnc.v1.IAeoCertificate|null);
+
+            /** Envelope batchAnchor. */
+            public batchAnchor?: (gnc.v1.IMessageBatchAnchor|null);
+
+            /** Envelope receipt. */
+            public receipt?: (gnc.v1.IReceipt|null);
+
+            /**
+             * The record carried. Numbers are allocated in families of ten (10-19 declarations, 20-29
+             * inspections, 30-39 seals, 40-49 AEO, 50-59 anchors, 60-69 receipts) so that later kinds sit
+             * next to their family; a number once used is never reused.
+             */
+            public body?: ("declaration"|"inspection"|"sealEvent"|"aeoCertificate"|"batchAnchor"|"receipt");
+
+            /**
+             * Creates a new Envelope instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Envelope instance
+             */
+            public static create(properties?: gnc.v1.IEnvelope): gnc.v1.Envelope;
+
+            /**
+             * Encodes the specified Envelope message. Does not implicitly {@link gnc.v1.Envelope.verify|verify} messages.
+             * @param message Envelope message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IEnvelope, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified Envelope message, length delimited. Does not implicitly {@link gnc.v1.Envelope.verify|verify} messages.
+             * @param message Envelope message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IEnvelope, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an Envelope message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Envelope
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.Envelope;
+
+            /**
+             * Decodes an Envelope message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns Envelope
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.Envelope;
+
+            /**
+             * Verifies an Envelope message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an Envelope message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Envelope
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.Envelope;
+
+            /**
+             * Creates a plain object from an Envelope message. Also converts values to other types if specified.
+             * @param message Envelope
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.Envelope, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Envelope to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for Envelope
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a Receipt. */
+        interface IReceipt {
+
+            /** Encoded ReceiptInfo; the signature covers these bytes exactly as they are. */
+            receiptInfo?: (Uint8Array|null);
+
+            /** Signature algorithm, JOSE names (e.g. "ES256", "RS256", "PS256"). */
+            signatureAlgorithm?: (string|null);
+
+            /** Receipt signature */
+            signature?: (Uint8Array|null);
+
+            /**
+             * Receiver's signing certificate, DER; may be empty when `signer_key_id` identifies a
+             * certificate held in the partner agreement.
+             */
+            signerCertificate?: (Uint8Array|null);
+
+            /** Key identifier (e.g. SHA-256 of the certificate, hex), for certificate lookup. */
+            signerKeyId?: (string|null);
+        }
+
+        /**
+         * Receipt returned by the receiver once a message is persisted. The signed part travels as
+         * bytes (`receipt_info`, an encoded ReceiptInfo) so the signature is verified over exactly the
+         * bytes the receiver signed: re-encoding a decoded message need not reproduce them (another
+         * implementation's field order, or fields unknown to an older schema version).
+         */
+        class Receipt implements IReceipt {
+
+            /**
+             * Constructs a new Receipt.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IReceipt);
+
+            /** Encoded ReceiptInfo; the signature covers these bytes exactly as they are. */
+            public receiptInfo: Uint8Array;
+
+            /** Signature algorithm, JOSE names (e.g. "ES256", "RS256", "PS256"). */
+            public signatureAlgorithm: string;
+
+            /** Receipt signature. */
+            public signature: Uint8Array;
+
+            /**
+             * Receiver's signing certificate, DER; may be empty when `signer_key_id` identifies a
+             * certificate held in the partner agreement.
+             */
+            public signerCertificate: Uint8Array;
+
+            /** Key identifier (e.g. SHA-256 of the certificate, hex), for certificate lookup. */
+            public signerKeyId: string;
+
+            /**
+             * Creates a new Receipt instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Receipt instance
+             */
+            public static create(properties?: gnc.v1.IReceipt): gnc.v1.Receipt;
+
+            /**
+             * Encodes the specified Receipt message. Does not implicitly {@link gnc.v1.Receipt.verify|verify} messages.
+             * @param message Receipt message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IReceipt, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified Receipt message, length delimited. Does not implicitly {@link gnc.v1.Receipt.verify|verify} messages.
+             * @param message Receipt message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IReceipt, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Receipt message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Receipt
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.Receipt;
+
+            /**
+             * Decodes a Receipt message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns Receipt
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.Receipt;
+
+            /**
+             * Verifies a Receipt message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a Receipt message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Receipt
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.Receipt;
+
+            /**
+             * Creates a plain object from a Receipt message. Also converts values to other types if specified.
+             * @param message Receipt
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.Receipt, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Receipt to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for Receipt
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** ReceiptOutcome enum. */
+        enum ReceiptOutcome {
+            RECEIPT_OUTCOME_UNSPECIFIED = 0,
+            RECEIPT_OUTCOME_ACCEPTED = 1,
+            RECEIPT_OUTCOME_REJECTED = 2,
+            RECEIPT_OUTCOME_DUPLICATE = 3
+        }
+
+        /** Properties of a ReceiptInfo. */
+        interface IReceiptInfo {
+
+            /** MessageHeader.message_id of the message acknowledged. */
+            messageId?: (string|null);
+
+            /** Hash function of `received_digest`. */
+            digestAlgorithm?: (gnc.v1.DigestAlgorithm|null);
+
+            /**
+             * Digest of the bytes received, exactly as they arrived from the transport (before the
+             * security layer opened them), so the sender can match it against what it sent.
+             */
+            receivedDigest?: (Uint8Array|null);
+
+            /** When the message was persisted by the receiver, milliseconds since the Unix epoch, UTC. */
+            receivedAtMs?: (number|Long|null);
+
+            /** Administration id of the receiver, who signs the receipt. */
+            receiverId?: (string|null);
+
+            /** Administration id of the original sender. */
+            senderId?: (string|null);
+
+            /** ReceiptInfo outcome */
+            outcome?: (gnc.v1.ReceiptOutcome|null);
+
+            /** For REJECTED: the GncError code (e.g. "GNC_FORMAT_INVALID"). */
+            errorCode?: (string|null);
+
+            /** For REJECTED: a human-readable reason. */
+            errorMessage?: (string|null);
+        }
+
+        /** The signed content of a Receipt. */
+        class ReceiptInfo implements IReceiptInfo {
+
+            /**
+             * Constructs a new ReceiptInfo.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: gnc.v1.IReceiptInfo);
+
+            /** MessageHeader.message_id of the message acknowledged. */
+            public messageId: string;
+
+            /** Hash function of `received_digest`. */
+            public digestAlgorithm: gnc.v1.DigestAlgorithm;
+
+            /**
+             * Digest of the bytes received, exactly as they arrived from the transport (before the
+             * security layer opened them), so the sender can match it against what it sent.
+             */
+            public receivedDigest: Uint8Array;
+
+            /** When the message was persisted by the receiver, milliseconds since the Unix epoch, UTC. */
+            public receivedAtMs: (number|Long);
+
+            /** Administration id of the receiver, who signs the receipt. */
+            public receiverId: string;
+
+            /** Administration id of the original sender. */
+            public senderId: string;
+
+            /** ReceiptInfo outcome. */
+            public outcome: gnc.v1.ReceiptOutcome;
+
+            /** For REJECTED: the GncError code (e.g. "GNC_FORMAT_INVALID"). */
+            public errorCode: string;
+
+            /** For REJECTED: a human-readable reason. */
+            public errorMessage: string;
+
+            /**
+             * Creates a new ReceiptInfo instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ReceiptInfo instance
+             */
+            public static create(properties?: gnc.v1.IReceiptInfo): gnc.v1.ReceiptInfo;
+
+            /**
+             * Encodes the specified ReceiptInfo message. Does not implicitly {@link gnc.v1.ReceiptInfo.verify|verify} messages.
+             * @param message ReceiptInfo message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: gnc.v1.IReceiptInfo, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified ReceiptInfo message, length delimited. Does not implicitly {@link gnc.v1.ReceiptInfo.verify|verify} messages.
+             * @param message ReceiptInfo message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encodeDelimited(message: gnc.v1.IReceiptInfo, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ReceiptInfo message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns ReceiptInfo
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.ReceiptInfo;
+
+            /**
+             * Decodes a ReceiptInfo message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns ReceiptInfo
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.ReceiptInfo;
+
+            /**
+             * Verifies a ReceiptInfo message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ReceiptInfo message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ReceiptInfo
+             */
+            public static fromObject(object: { [k: string]: any }): gnc.v1.ReceiptInfo;
+
+            /**
+             * Creates a plain object from a ReceiptInfo message. Also converts values to other types if specified.
+             * @param message ReceiptInfo
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: gnc.v1.ReceiptInfo, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ReceiptInfo to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for ReceiptInfo
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
         /** WCO DM Declaration.TypeCode (the first subdivision of the declaration type). */
         enum DeclarationType {
             DECLARATION_TYPE_UNSPECIFIED = 0,
@@ -1927,580 +2851,6 @@ export namespace gnc {
 
             /**
              * Gets the default type url for Commodity
-             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
-             * @returns The default type url
-             */
-            public static getTypeUrl(typeUrlPrefix?: string): string;
-        }
-
-        /** Properties of a MessageHeader. */
-        interface IMessageHeader {
-
-            /** Unique per sender, never reused (deduplication and replay checks key on it); a UUID. */
-            messageId?: (string|null);
-
-            /** message_id of the message this one answers or continues; empty for a first message. */
-            correlationId?: (string|null);
-
-            /** Administration id of the sender, as named in the partner agreement (e.g. "CN-GACC"). */
-            senderId?: (string|null);
-
-            /** Administration id of the receiver, as named in the partner agreement. */
-            receiverId?: (string|null);
-
-            /** GNC Utility Block this exchange belongs to (the agreed data set, direction and pattern). */
-            utilityBlockId?: (string|null);
-
-            /** Version of that Utility Block (e.g. "1.0"). */
-            utilityBlockVersion?: (string|null);
-
-            /**
-             * Creation instant, milliseconds since the Unix epoch, UTC. An int64 rather than
-             * google.protobuf.Timestamp: one integer that every format (JSON, WCO XML, EDIFACT) maps
-             * without a nested message, compared directly against the replay window; millisecond
-             * resolution is what the wire formats and JavaScript Date carry anyway.
-             */
-            createdAtMs?: (number|Long|null);
-        }
-
-        /** The header every exchanged message carries. */
-        class MessageHeader implements IMessageHeader {
-
-            /**
-             * Constructs a new MessageHeader.
-             * @param [properties] Properties to set
-             */
-            constructor(properties?: gnc.v1.IMessageHeader);
-
-            /** Unique per sender, never reused (deduplication and replay checks key on it); a UUID. */
-            public messageId: string;
-
-            /** message_id of the message this one answers or continues; empty for a first message. */
-            public correlationId: string;
-
-            /** Administration id of the sender, as named in the partner agreement (e.g. "CN-GACC"). */
-            public senderId: string;
-
-            /** Administration id of the receiver, as named in the partner agreement. */
-            public receiverId: string;
-
-            /** GNC Utility Block this exchange belongs to (the agreed data set, direction and pattern). */
-            public utilityBlockId: string;
-
-            /** Version of that Utility Block (e.g. "1.0"). */
-            public utilityBlockVersion: string;
-
-            /**
-             * Creation instant, milliseconds since the Unix epoch, UTC. An int64 rather than
-             * google.protobuf.Timestamp: one integer that every format (JSON, WCO XML, EDIFACT) maps
-             * without a nested message, compared directly against the replay window; millisecond
-             * resolution is what the wire formats and JavaScript Date carry anyway.
-             */
-            public createdAtMs: (number|Long);
-
-            /**
-             * Creates a new MessageHeader instance using the specified properties.
-             * @param [properties] Properties to set
-             * @returns MessageHeader instance
-             */
-            public static create(properties?: gnc.v1.IMessageHeader): gnc.v1.MessageHeader;
-
-            /**
-             * Encodes the specified MessageHeader message. Does not implicitly {@link gnc.v1.MessageHeader.verify|verify} messages.
-             * @param message MessageHeader message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encode(message: gnc.v1.IMessageHeader, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Encodes the specified MessageHeader message, length delimited. Does not implicitly {@link gnc.v1.MessageHeader.verify|verify} messages.
-             * @param message MessageHeader message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encodeDelimited(message: gnc.v1.IMessageHeader, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Decodes a MessageHeader message from the specified reader or buffer.
-             * @param reader Reader or buffer to decode from
-             * @param [length] Message length if known beforehand
-             * @returns MessageHeader
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.MessageHeader;
-
-            /**
-             * Decodes a MessageHeader message from the specified reader or buffer, length delimited.
-             * @param reader Reader or buffer to decode from
-             * @returns MessageHeader
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.MessageHeader;
-
-            /**
-             * Verifies a MessageHeader message.
-             * @param message Plain object to verify
-             * @returns `null` if valid, otherwise the reason why it is not
-             */
-            public static verify(message: { [k: string]: any }): (string|null);
-
-            /**
-             * Creates a MessageHeader message from a plain object. Also converts values to their respective internal types.
-             * @param object Plain object
-             * @returns MessageHeader
-             */
-            public static fromObject(object: { [k: string]: any }): gnc.v1.MessageHeader;
-
-            /**
-             * Creates a plain object from a MessageHeader message. Also converts values to other types if specified.
-             * @param message MessageHeader
-             * @param [options] Conversion options
-             * @returns Plain object
-             */
-            public static toObject(message: gnc.v1.MessageHeader, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-            /**
-             * Converts this MessageHeader to JSON.
-             * @returns JSON object
-             */
-            public toJSON(): { [k: string]: any };
-
-            /**
-             * Gets the default type url for MessageHeader
-             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
-             * @returns The default type url
-             */
-            public static getTypeUrl(typeUrlPrefix?: string): string;
-        }
-
-        /** Properties of an Envelope. */
-        interface IEnvelope {
-
-            /** Envelope header */
-            header?: (gnc.v1.IMessageHeader|null);
-
-            /** Envelope declaration */
-            declaration?: (gnc.v1.IDeclaration|null);
-
-            /** Envelope inspection */
-            inspection?: (gnc.v1.IInspection|null);
-
-            /** Envelope sealEvent */
-            sealEvent?: (gnc.v1.ISealEvent|null);
-
-            /** Envelope aeoCertificate */
-            aeoCertificate?: (gnc.v1.IAeoCertificate|null);
-
-            /** Envelope batchAnchor */
-            batchAnchor?: (gnc.v1.IMessageBatchAnchor|null);
-
-            /** Envelope receipt */
-            receipt?: (gnc.v1.IReceipt|null);
-        }
-
-        /** Represents an Envelope. */
-        class Envelope implements IEnvelope {
-
-            /**
-             * Constructs a new Envelope.
-             * @param [properties] Properties to set
-             */
-            constructor(properties?: gnc.v1.IEnvelope);
-
-            /** Envelope header. */
-            public header?: (gnc.v1.IMessageHeader|null);
-
-            /** Envelope declaration. */
-            public declaration?: (gnc.v1.IDeclaration|null);
-
-            /** Envelope inspection. */
-            public inspection?: (gnc.v1.IInspection|null);
-
-            /** Envelope sealEvent. */
-            public sealEvent?: (gnc.v1.ISealEvent|null);
-
-            /** Envelope aeoCertificate. */
-            public aeoCertificate?: (gnc.v1.IAeoCertificate|null);
-
-            /** Envelope batchAnchor. */
-            public batchAnchor?: (gnc.v1.IMessageBatchAnchor|null);
-
-            /** Envelope receipt. */
-            public receipt?: (gnc.v1.IReceipt|null);
-
-            /**
-             * The record carried. Numbers are allocated in families of ten (10-19 declarations, 20-29
-             * inspections, 30-39 seals, 40-49 AEO, 50-59 anchors, 60-69 receipts) so that later kinds sit
-             * next to their family; a number once used is never reused.
-             */
-            public body?: ("declaration"|"inspection"|"sealEvent"|"aeoCertificate"|"batchAnchor"|"receipt");
-
-            /**
-             * Creates a new Envelope instance using the specified properties.
-             * @param [properties] Properties to set
-             * @returns Envelope instance
-             */
-            public static create(properties?: gnc.v1.IEnvelope): gnc.v1.Envelope;
-
-            /**
-             * Encodes the specified Envelope message. Does not implicitly {@link gnc.v1.Envelope.verify|verify} messages.
-             * @param message Envelope message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encode(message: gnc.v1.IEnvelope, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Encodes the specified Envelope message, length delimited. Does not implicitly {@link gnc.v1.Envelope.verify|verify} messages.
-             * @param message Envelope message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encodeDelimited(message: gnc.v1.IEnvelope, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Decodes an Envelope message from the specified reader or buffer.
-             * @param reader Reader or buffer to decode from
-             * @param [length] Message length if known beforehand
-             * @returns Envelope
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.Envelope;
-
-            /**
-             * Decodes an Envelope message from the specified reader or buffer, length delimited.
-             * @param reader Reader or buffer to decode from
-             * @returns Envelope
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.Envelope;
-
-            /**
-             * Verifies an Envelope message.
-             * @param message Plain object to verify
-             * @returns `null` if valid, otherwise the reason why it is not
-             */
-            public static verify(message: { [k: string]: any }): (string|null);
-
-            /**
-             * Creates an Envelope message from a plain object. Also converts values to their respective internal types.
-             * @param object Plain object
-             * @returns Envelope
-             */
-            public static fromObject(object: { [k: string]: any }): gnc.v1.Envelope;
-
-            /**
-             * Creates a plain object from an Envelope message. Also converts values to other types if specified.
-             * @param message Envelope
-             * @param [options] Conversion options
-             * @returns Plain object
-             */
-            public static toObject(message: gnc.v1.Envelope, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-            /**
-             * Converts this Envelope to JSON.
-             * @returns JSON object
-             */
-            public toJSON(): { [k: string]: any };
-
-            /**
-             * Gets the default type url for Envelope
-             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
-             * @returns The default type url
-             */
-            public static getTypeUrl(typeUrlPrefix?: string): string;
-        }
-
-        /** Properties of a Receipt. */
-        interface IReceipt {
-
-            /** Encoded ReceiptInfo; the signature covers these bytes exactly as they are. */
-            receiptInfo?: (Uint8Array|null);
-
-            /** Signature algorithm, JOSE names (e.g. "ES256", "RS256", "PS256"). */
-            signatureAlgorithm?: (string|null);
-
-            /** Receipt signature */
-            signature?: (Uint8Array|null);
-
-            /**
-             * Receiver's signing certificate, DER; may be empty when `signer_key_id` identifies a
-             * certificate held in the partner agreement.
-             */
-            signerCertificate?: (Uint8Array|null);
-
-            /** Key identifier (e.g. SHA-256 of the certificate, hex), for certificate lookup. */
-            signerKeyId?: (string|null);
-        }
-
-        /**
-         * Receipt returned by the receiver once a message is persisted. The signed part travels as
-         * bytes (`receipt_info`, an encoded ReceiptInfo) so the signature is verified over exactly the
-         * bytes the receiver signed: re-encoding a decoded message need not reproduce them (another
-         * implementation's field order, or fields unknown to an older schema version).
-         */
-        class Receipt implements IReceipt {
-
-            /**
-             * Constructs a new Receipt.
-             * @param [properties] Properties to set
-             */
-            constructor(properties?: gnc.v1.IReceipt);
-
-            /** Encoded ReceiptInfo; the signature covers these bytes exactly as they are. */
-            public receiptInfo: Uint8Array;
-
-            /** Signature algorithm, JOSE names (e.g. "ES256", "RS256", "PS256"). */
-            public signatureAlgorithm: string;
-
-            /** Receipt signature. */
-            public signature: Uint8Array;
-
-            /**
-             * Receiver's signing certificate, DER; may be empty when `signer_key_id` identifies a
-             * certificate held in the partner agreement.
-             */
-            public signerCertificate: Uint8Array;
-
-            /** Key identifier (e.g. SHA-256 of the certificate, hex), for certificate lookup. */
-            public signerKeyId: string;
-
-            /**
-             * Creates a new Receipt instance using the specified properties.
-             * @param [properties] Properties to set
-             * @returns Receipt instance
-             */
-            public static create(properties?: gnc.v1.IReceipt): gnc.v1.Receipt;
-
-            /**
-             * Encodes the specified Receipt message. Does not implicitly {@link gnc.v1.Receipt.verify|verify} messages.
-             * @param message Receipt message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encode(message: gnc.v1.IReceipt, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Encodes the specified Receipt message, length delimited. Does not implicitly {@link gnc.v1.Receipt.verify|verify} messages.
-             * @param message Receipt message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encodeDelimited(message: gnc.v1.IReceipt, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Decodes a Receipt message from the specified reader or buffer.
-             * @param reader Reader or buffer to decode from
-             * @param [length] Message length if known beforehand
-             * @returns Receipt
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.Receipt;
-
-            /**
-             * Decodes a Receipt message from the specified reader or buffer, length delimited.
-             * @param reader Reader or buffer to decode from
-             * @returns Receipt
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.Receipt;
-
-            /**
-             * Verifies a Receipt message.
-             * @param message Plain object to verify
-             * @returns `null` if valid, otherwise the reason why it is not
-             */
-            public static verify(message: { [k: string]: any }): (string|null);
-
-            /**
-             * Creates a Receipt message from a plain object. Also converts values to their respective internal types.
-             * @param object Plain object
-             * @returns Receipt
-             */
-            public static fromObject(object: { [k: string]: any }): gnc.v1.Receipt;
-
-            /**
-             * Creates a plain object from a Receipt message. Also converts values to other types if specified.
-             * @param message Receipt
-             * @param [options] Conversion options
-             * @returns Plain object
-             */
-            public static toObject(message: gnc.v1.Receipt, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-            /**
-             * Converts this Receipt to JSON.
-             * @returns JSON object
-             */
-            public toJSON(): { [k: string]: any };
-
-            /**
-             * Gets the default type url for Receipt
-             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
-             * @returns The default type url
-             */
-            public static getTypeUrl(typeUrlPrefix?: string): string;
-        }
-
-        /** ReceiptOutcome enum. */
-        enum ReceiptOutcome {
-            RECEIPT_OUTCOME_UNSPECIFIED = 0,
-            RECEIPT_OUTCOME_ACCEPTED = 1,
-            RECEIPT_OUTCOME_REJECTED = 2,
-            RECEIPT_OUTCOME_DUPLICATE = 3
-        }
-
-        /** Properties of a ReceiptInfo. */
-        interface IReceiptInfo {
-
-            /** MessageHeader.message_id of the message acknowledged. */
-            messageId?: (string|null);
-
-            /** Hash function of `received_digest`. */
-            digestAlgorithm?: (gnc.v1.DigestAlgorithm|null);
-
-            /**
-             * Digest of the bytes received, exactly as they arrived from the transport (before the
-             * security layer opened them), so the sender can match it against what it sent.
-             */
-            receivedDigest?: (Uint8Array|null);
-
-            /** When the message was persisted by the receiver, milliseconds since the Unix epoch, UTC. */
-            receivedAtMs?: (number|Long|null);
-
-            /** Administration id of the receiver, who signs the receipt. */
-            receiverId?: (string|null);
-
-            /** Administration id of the original sender. */
-            senderId?: (string|null);
-
-            /** ReceiptInfo outcome */
-            outcome?: (gnc.v1.ReceiptOutcome|null);
-
-            /** For REJECTED: the GncError code (e.g. "GNC_FORMAT_INVALID"). */
-            errorCode?: (string|null);
-
-            /** For REJECTED: a human-readable reason. */
-            errorMessage?: (string|null);
-        }
-
-        /** The signed content of a Receipt. */
-        class ReceiptInfo implements IReceiptInfo {
-
-            /**
-             * Constructs a new ReceiptInfo.
-             * @param [properties] Properties to set
-             */
-            constructor(properties?: gnc.v1.IReceiptInfo);
-
-            /** MessageHeader.message_id of the message acknowledged. */
-            public messageId: string;
-
-            /** Hash function of `received_digest`. */
-            public digestAlgorithm: gnc.v1.DigestAlgorithm;
-
-            /**
-             * Digest of the bytes received, exactly as they arrived from the transport (before the
-             * security layer opened them), so the sender can match it against what it sent.
-             */
-            public receivedDigest: Uint8Array;
-
-            /** When the message was persisted by the receiver, milliseconds since the Unix epoch, UTC. */
-            public receivedAtMs: (number|Long);
-
-            /** Administration id of the receiver, who signs the receipt. */
-            public receiverId: string;
-
-            /** Administration id of the original sender. */
-            public senderId: string;
-
-            /** ReceiptInfo outcome. */
-            public outcome: gnc.v1.ReceiptOutcome;
-
-            /** For REJECTED: the GncError code (e.g. "GNC_FORMAT_INVALID"). */
-            public errorCode: string;
-
-            /** For REJECTED: a human-readable reason. */
-            public errorMessage: string;
-
-            /**
-             * Creates a new ReceiptInfo instance using the specified properties.
-             * @param [properties] Properties to set
-             * @returns ReceiptInfo instance
-             */
-            public static create(properties?: gnc.v1.IReceiptInfo): gnc.v1.ReceiptInfo;
-
-            /**
-             * Encodes the specified ReceiptInfo message. Does not implicitly {@link gnc.v1.ReceiptInfo.verify|verify} messages.
-             * @param message ReceiptInfo message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encode(message: gnc.v1.IReceiptInfo, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Encodes the specified ReceiptInfo message, length delimited. Does not implicitly {@link gnc.v1.ReceiptInfo.verify|verify} messages.
-             * @param message ReceiptInfo message or plain object to encode
-             * @param [writer] Writer to encode to
-             * @returns Writer
-             */
-            public static encodeDelimited(message: gnc.v1.IReceiptInfo, writer?: $protobuf.Writer): $protobuf.Writer;
-
-            /**
-             * Decodes a ReceiptInfo message from the specified reader or buffer.
-             * @param reader Reader or buffer to decode from
-             * @param [length] Message length if known beforehand
-             * @returns ReceiptInfo
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gnc.v1.ReceiptInfo;
-
-            /**
-             * Decodes a ReceiptInfo message from the specified reader or buffer, length delimited.
-             * @param reader Reader or buffer to decode from
-             * @returns ReceiptInfo
-             * @throws {Error} If the payload is not a reader or valid buffer
-             * @throws {$protobuf.util.ProtocolError} If required fields are missing
-             */
-            public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): gnc.v1.ReceiptInfo;
-
-            /**
-             * Verifies a ReceiptInfo message.
-             * @param message Plain object to verify
-             * @returns `null` if valid, otherwise the reason why it is not
-             */
-            public static verify(message: { [k: string]: any }): (string|null);
-
-            /**
-             * Creates a ReceiptInfo message from a plain object. Also converts values to their respective internal types.
-             * @param object Plain object
-             * @returns ReceiptInfo
-             */
-            public static fromObject(object: { [k: string]: any }): gnc.v1.ReceiptInfo;
-
-            /**
-             * Creates a plain object from a ReceiptInfo message. Also converts values to other types if specified.
-             * @param message ReceiptInfo
-             * @param [options] Conversion options
-             * @returns Plain object
-             */
-            public static toObject(message: gnc.v1.ReceiptInfo, options?: $protobuf.IConversionOptions): { [k: string]: any };
-
-            /**
-             * Converts this ReceiptInfo to JSON.
-             * @returns JSON object
-             */
-            public toJSON(): { [k: string]: any };
-
-            /**
-             * Gets the default type url for ReceiptInfo
              * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
              * @returns The default type url
              */

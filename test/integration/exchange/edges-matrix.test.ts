@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { verifyStoredReceipt } from '../../../node/src/exchange/receipts';
 import { gnc } from '../../../node/src/gen/gnc';
 import { createExchangePair, type Edges } from '../../support/exchange-pair';
 import { temporaryDirectory } from '../../support/test-organizations';
@@ -30,7 +31,7 @@ describe('ExchangeNode edges', function () {
   afterEach(async () => tmp.remove());
 
   for (const edges of matrix) {
-    it(`carries a message each way over ${edges.transport} + ${edges.security} + ${edges.format}, with signed receipts`, async () => {
+    it(`carries a message each way over ${edges.transport} + ${edges.security} + ${edges.format}, with signed receipts${edges.transport === 'as4' ? '' : ' (batch frames)'}`, async () => {
       const pair = await createExchangePair(tmp.dir, edges);
       try {
         const toB = await pair.a.node.submit('CustomsB', 'transit-seal-events', sealEvent(1));
@@ -48,7 +49,18 @@ describe('ExchangeNode edges', function () {
           await waitFor(`${sender.id} to hold the receipt of ${id}`, async () =>
             (await sender.store.status(id))?.state === 'receipted' ? true : undefined,
           );
-          assert.ok(await sender.store.receiptOf(id));
+          // http and libp2p carry batch frames: the receipt is a batch receipt and the message's
+          // entry in it; as4 carries one message a request, with its own receipt.
+          const stored = await sender.store.receiptOf(id);
+          assert.ok(stored, `a receipt of ${id} is stored`);
+          assert.equal(stored.batchIndex !== undefined, edges.transport !== 'as4');
+          const answered = await verifyStoredReceipt(stored, {
+            messageId: id,
+            sentBytes: (await sender.store.archived('out', id)) ?? Buffer.alloc(0),
+            partnerId: receiver.id,
+            trustAnchorsPem: [receiver.caCertificatePem],
+          });
+          assert.equal(answered.outcome, gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED);
         }
       } finally {
         await pair.stop();

@@ -28,11 +28,13 @@ describe('filedrop transport', () => {
   runTransportSuite('filedrop (signed files in shared folders)', {
     factory: perNodeFolder,
     keyType: 'P-256',
+    carriesBatches: false,
     listensOnPort: false,
   });
   runTransportSuite('filedrop with Ed25519 certificates', {
     factory: perNodeFolder,
     keyType: 'Ed25519',
+    carriesBatches: false,
     listensOnPort: false,
   });
 });
