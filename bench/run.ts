@@ -10,6 +10,7 @@ import { auditBenchmark } from './audit';
 import { cryptoBenchmark } from './crypto';
 import { exchangeBenchmark } from './exchange';
 import { ledgerBenchmark } from './ledger';
+import { messagePathBenchmark } from './message-path';
 import { transportBenchmark } from './transport';
 import { translateBenchmark } from './translate';
 import { edifactTranslateBenchmark } from './translate-edifact';
@@ -20,6 +21,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   audit: auditBenchmark,
   anchor: anchorBenchmark,
   crypto: cryptoBenchmark,
+  'message-path': messagePathBenchmark,
   transport: transportBenchmark,
   fabric: fabricBenchmark,
   exchange: exchangeBenchmark,

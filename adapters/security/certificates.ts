@@ -13,7 +13,7 @@ import {
   UnsupportedAlgorithmError,
   UntrustedCertificateError,
 } from './errors';
-import type { LocalKeys, PartnerKeys } from './security-scheme';
+import type { LocalKeys, OpenedMessage, PartnerKeys } from './security-scheme';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
 
@@ -139,34 +139,93 @@ export function verifyCertificatePath(
     if (anchors.paths.size >= PATH_CACHE_SIZE) anchors.paths.delete(anchors.paths.keys().next().value!);
     anchors.paths.set(leaf, path);
   }
+  // Whether the signatures of the path hold is cached above; the time and the revocation set are
+  // checked on every call, against the validity each certificate states (read once, see factsOf).
   const t = at.getTime();
   for (const cert of path) {
-    const { notBefore, notAfter } = validity(cert);
-    const name = cert.subject.replace(/\n/g, ', ');
-    if (t > notAfter.getTime()) {
-      throw new CertificateExpiredError(`certificate '${name}' expired at ${notAfter.toISOString()}`);
+    const facts = factsOf(cert);
+    if (t > facts.notAfter) {
+      throw new CertificateExpiredError(
+        `certificate '${facts.name}' expired at ${new Date(facts.notAfter).toISOString()}`,
+      );
     }
-    if (t < notBefore.getTime()) {
-      throw new CertificateNotYetValidError(`certificate '${name}' is not valid before ${notBefore.toISOString()}`);
+    if (t < facts.notBefore) {
+      throw new CertificateNotYetValidError(
+        `certificate '${facts.name}' is not valid before ${new Date(facts.notBefore).toISOString()}`,
+      );
     }
   }
   // Read live, not copied: a CRL refresh may add serials to the same set.
   const revoked = partner.revokedSerials;
   for (const cert of revoked && revoked.size > 0 ? path : []) {
-    const serial = normalizeSerial(cert.serialNumber);
+    const { serial, name } = factsOf(cert);
     if (revokedHas(revoked!, serial)) {
       throw new CertificateRevokedError(
-        `certificate '${cert.subject.replace(/\n/g, ', ')}' (serial ${serial}) is revoked by partner ${partner.partnerId}`,
+        `certificate '${name}' (serial ${serial}) is revoked by partner ${partner.partnerId}`,
       );
     }
   }
   return path;
 }
 
+/**
+ * What a certificate states that never changes, read once per certificate object: X509Certificate
+ * builds a new string, Date or KeyObject on every read of subject, serialNumber, validity or
+ * publicKey, and a partner's certificate is read on every message it signs.
+ */
+export interface CertificateFacts {
+  readonly notBefore: number;
+  readonly notAfter: number;
+  /** Lower-case hex without leading zeros (normalizeSerial). */
+  readonly serial: string;
+  /** The subject on one line, for error messages. */
+  readonly name: string;
+  /** Read on first use: a key node:crypto cannot use throws, and a trust anchor's is never needed. */
+  publicKey?: KeyObject;
+  /** The signer as OpenedMessage names it, made on first use. */
+  signer?: OpenedMessage['signer'];
+}
+
+const facts = new WeakMap<X509Certificate, CertificateFacts>();
+
+/** The cached facts of `cert` (see CertificateFacts). */
+export function factsOf(cert: X509Certificate): CertificateFacts {
+  let known = facts.get(cert);
+  if (!known) {
+    const { notBefore, notAfter } = validity(cert);
+    known = {
+      notBefore: notBefore.getTime(),
+      notAfter: notAfter.getTime(),
+      serial: normalizeSerial(cert.serialNumber),
+      name: cert.subject.replace(/\n/g, ', '),
+    };
+    facts.set(cert, known);
+  }
+  return known;
+}
+
 /** validFromDate/validToDate exist from Node 22.10 on; older runtimes parse the text form. */
 function validity(cert: X509Certificate): { notBefore: Date; notAfter: Date } {
   const c = cert as X509Certificate & { validFromDate?: Date; validToDate?: Date };
   return { notBefore: c.validFromDate ?? new Date(cert.validFrom), notAfter: c.validToDate ?? new Date(cert.validTo) };
+}
+
+/** The public key of `cert`, one KeyObject per certificate. Throws what node:crypto throws for an unusable key. */
+export function publicKeyOf(cert: X509Certificate): KeyObject {
+  const known = factsOf(cert);
+  known.publicKey ??= cert.publicKey;
+  return known.publicKey;
+}
+
+/** The signer of a message signed with `cert`, as OpenedMessage names it (one object per certificate). */
+export function signerOf(cert: X509Certificate): OpenedMessage['signer'] {
+  const known = factsOf(cert);
+  known.signer ??= Object.freeze({
+    certificatePem: derToPem(cert.raw),
+    subject: cert.subject,
+    serialNumber: known.serial,
+  });
+  return known.signer;
 }
 
 /**
@@ -209,15 +268,27 @@ function buildPath(
 
 // A partner sends the same few certificates with every message; parsing one costs about as much as
 // an ECDSA verification, so parsed certificates are kept (bounded, oldest evicted first). Keeping
-// the same object per DER also lets verifyCertificatePath cache the path it found.
+// the same object per DER also lets verifyCertificatePath cache the path it found and factsOf
+// what the certificate states.
 const CERT_CACHE_SIZE = 1024;
 const certCache = new Map<string, X509Certificate>();
 
+/**
+ * The cache key of a certificate's DER: its length and its last 32 bytes, which lie in the
+ * issuer's signature over it (random for ECDSA, a function of the whole certificate for RSA).
+ * Cheap to make from a 1 KB certificate, unlike a hash or a base64 text of all of it. It only
+ * finds the candidate: a hit counts only when all the bytes are equal.
+ */
+function certificateKey(der: Uint8Array): string {
+  const tail = Buffer.from(der.buffer, der.byteOffset + Math.max(0, der.byteLength - 32), Math.min(32, der.byteLength));
+  return `${der.byteLength}:${tail.toString('latin1')}`;
+}
+
 /** Parses a certificate carried in a message; garbage is a malformed message, not a crash. */
 export function parseCarriedCertificate(der: Uint8Array, what: string): X509Certificate {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const key = certificateKey(der);
   const cached = certCache.get(key);
-  if (cached) return cached;
+  if (cached?.raw.equals(der)) return cached;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(der);
@@ -227,7 +298,7 @@ export function parseCarriedCertificate(der: Uint8Array, what: string): X509Cert
   try {
     // node:crypto decodes the key lazily; decode it now so an unusable key is a typed error here
     // rather than an untyped one at verification.
-    void cert.publicKey;
+    publicKeyOf(cert);
   } catch (err) {
     throw new UnsupportedAlgorithmError(
       'subjectPublicKeyInfo',
@@ -235,6 +306,8 @@ export function parseCarriedCertificate(der: Uint8Array, what: string): X509Cert
       { cause: err },
     );
   }
+  // A key collision (same length and tail, other bytes) replaces the entry: both stay correct.
+  certCache.delete(key);
   if (certCache.size >= CERT_CACHE_SIZE) certCache.delete(certCache.keys().next().value!);
   certCache.set(key, cert);
   return cert;

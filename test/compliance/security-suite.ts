@@ -29,6 +29,12 @@ export interface SecuritySuiteFixtures {
     readonly senderSerial: string;
     /** A's certificate validity, to open at instants outside it. */
     readonly senderValidity: { notBefore: Date; notAfter: Date };
+    /**
+     * Same scheme, with a certificate whose subject and issuer name are those of A's, issued by
+     * another CA of the same name (another key) that B does not trust: an impostor a cache keyed
+     * by names would take for A.
+     */
+    readonly lookalikeSender: SecurityScheme;
   };
 }
 
@@ -223,6 +229,53 @@ export function runSecuritySuite(name: string, setup: SecuritySuiteSetup): void 
           await f.receiver.open(sealed, partner);
           serials.add(f.trust!.senderSerial);
           await rejectsWith(f.receiver.open(sealed, partner), ['GNC_SECURITY_CERTIFICATE_REVOKED'], 'revoked later');
+        });
+
+        // A scheme may keep what it learnt of a certificate (parsed, chained to an anchor) from one
+        // message to the next; the time and the revocation set must still be checked on each.
+        describe('after the certificate was verified on earlier messages', () => {
+          it('refuses the next message once a CRL refresh replaces the agreement with one that revokes it', async () => {
+            const sealed = await f.sender.seal(payload, f.receiverAsPartner);
+            const before: PartnerKeys = { ...f.senderAsPartner, revokedSerials: new Set() };
+            await f.receiver.open(sealed, before);
+            await f.receiver.open(await f.sender.seal(payload, f.receiverAsPartner), before);
+            const refreshed: PartnerKeys = { ...before, revokedSerials: new Set([f.trust!.senderSerial]) };
+            await rejectsWith(
+              f.receiver.open(await f.sender.seal(payload, f.receiverAsPartner), refreshed),
+              ['GNC_SECURITY_CERTIFICATE_REVOKED'],
+              'revoked by a refreshed agreement',
+            );
+            // Padded forms of the serial as CRL tools print them are the same serial.
+            const padded: PartnerKeys = { ...before, revokedSerials: new Set([`00${f.trust!.senderSerial}`]) };
+            await rejectsWith(f.receiver.open(sealed, padded), ['GNC_SECURITY_CERTIFICATE_REVOKED'], 'padded serial');
+          });
+
+          it('refuses it once it has expired, and accepts it again at a time inside its validity', async () => {
+            const sealed = await f.sender.seal(payload, f.receiverAsPartner);
+            const { notBefore, notAfter } = f.trust!.senderValidity;
+            const inside = new Date((notBefore.getTime() + notAfter.getTime()) / 2);
+            await f.receiver.open(sealed, f.senderAsPartner, inside);
+            await f.receiver.open(sealed, f.senderAsPartner);
+            await rejectsWith(
+              f.receiver.open(sealed, f.senderAsPartner, new Date(notAfter.getTime() + 1)),
+              ['GNC_SECURITY_CERTIFICATE_EXPIRED'],
+              'expired after a cached verification',
+            );
+            assert.ok(Buffer.from((await f.receiver.open(sealed, f.senderAsPartner, inside)).payload).equals(payload));
+          });
+
+          it('does not take a certificate with the same subject and issuer name from an untrusted CA for it', async () => {
+            const genuine = await f.receiver.open(await f.sender.seal(payload, f.receiverAsPartner), f.senderAsPartner);
+            const lookalike = await f.trust!.lookalikeSender.seal(payload, f.receiverAsPartner);
+            await rejectsWith(
+              f.receiver.open(lookalike, f.senderAsPartner),
+              ['GNC_SECURITY_UNTRUSTED_CERTIFICATE', 'GNC_SECURITY_BAD_SIGNATURE'],
+              'same subject, other CA',
+            );
+            // And the genuine signer is still accepted, its identity unchanged.
+            const again = await f.receiver.open(await f.sender.seal(payload, f.receiverAsPartner), f.senderAsPartner);
+            assert.deepEqual(again.signer, genuine.signer);
+          });
         });
       });
     }

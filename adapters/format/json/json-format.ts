@@ -1,8 +1,15 @@
-import { FormatInvalidError, fromJsonObject, gnc, toJsonObject } from '../../../node/src/canonical';
+import { FormatInvalidError, fromJsonObject, gnc } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
 import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
-import { findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from './json-schema';
+import {
+  INT64_AS_IS,
+  findProtoDir,
+  loadMessageRule,
+  pruneDefaults,
+  validateJson,
+  type MessageRule,
+} from './json-schema';
 
 const ENVELOPE = 'gnc.v1.Envelope';
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -29,8 +36,9 @@ function newJsonFormat(maxBytes: number, rule: MessageRule): MessageFormat {
     encode(envelope: gnc.v1.IEnvelope): Uint8Array {
       verifyEnvelope(envelope);
       // A plain object may hold proto3 defaults ('', 0, false) as own properties, which toObject
-      // writes; proto3 JSON leaves them out, so equal messages give equal JSON.
-      const object = toJsonObject(gnc.v1.Envelope, envelope as gnc.v1.Envelope);
+      // writes; proto3 JSON leaves them out, so equal messages give equal JSON. int64 values come
+      // out as toJsonObject writes them (decimal strings), finished by pruneDefaults.
+      const object = gnc.v1.Envelope.toObject(envelope as gnc.v1.Envelope, INT64_AS_IS);
       return Buffer.from(JSON.stringify(pruneDefaults(object, rule)), 'utf8');
     },
     decode(bytes: Uint8Array): gnc.v1.Envelope {

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
+import type { IConversionOptions } from 'protobufjs';
 import { FormatInvalidError } from '../../../node/src/canonical';
 import { ConfigError, asError } from '../../../node/src/errors';
 
@@ -148,7 +149,8 @@ function failAt(typeName: string, root: string, place: JsonPlace | undefined, pr
 
 /**
  * Checks `value` against `rule` and returns a copy that protobufjs's fromObject reads exactly:
- * JSON names, enum names, int64 as decimal strings, bytes as Buffers. Throws FormatInvalidError
+ * JSON names, enum names, int64 as numbers when they are safe integers and as decimal strings
+ * otherwise, bytes as Buffers. Throws FormatInvalidError
  * naming the JSON path of the first problem (the path is built only then).
  */
 export function validateJson(value: unknown, rule: MessageRule, typeName: string, at = '$'): Record<string, unknown> {
@@ -230,6 +232,13 @@ function validateValue(
     }
     case 'int64':
     case 'uint64': {
+      // In the safe-integer range (every instant of this schema) the value goes on as a number:
+      // fromObject makes the same Long of it as of its decimal text, and neither the BigInt range
+      // check nor Long's decimal parsing is needed. Anything else takes the exact path below.
+      const safe = typeof v === 'string' && v.length <= 16 && INT64_TEXT.test(v) ? Number(v) : v;
+      if (typeof safe === 'number' && Number.isSafeInteger(safe) && (field.kind === 'int64' || safe >= 0)) {
+        return safe;
+      }
       let text: string;
       if (typeof v === 'number' && Number.isSafeInteger(v)) text = String(v);
       else if (typeof v === 'string' && INT64_TEXT.test(v)) text = v;
@@ -262,17 +271,22 @@ function validateValue(
 /**
  * Removes proto3 default values (empty strings and bytes, zero numbers, false, the enum's 0 name)
  * from a toObject() result, in place, except on oneof members, whose presence is the value.
+ * 64-bit integers left as they are by toObject (a Long or a number: see INT64_AS_IS) become their
+ * decimal text on the way, as toObject's `longs: String` writes them.
  */
 export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule): Record<string, unknown> {
   for (const key of Object.keys(object)) {
-    const value = object[key];
+    let value = object[key];
     const field = rule.fields.get(key);
     if (!field || field.repeated) {
       if (field?.kind === 'message' && Array.isArray(value)) {
         for (const item of value) pruneDefaults(item as Record<string, unknown>, field.message!);
+      } else if ((field?.kind === 'int64' || field?.kind === 'uint64') && Array.isArray(value)) {
+        object[key] = value.map(int64Text);
       }
       continue;
     }
+    if (field.kind === 'int64' || field.kind === 'uint64') value = object[key] = int64Text(value);
     if (field.kind === 'message') {
       pruneDefaults(value as Record<string, unknown>, field.message!);
       continue;
@@ -287,6 +301,38 @@ export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule
     if (isDefault) delete object[key];
   }
   return object;
+}
+
+/**
+ * toObject conversion options for a JSON writer that finishes 64-bit integers itself (in
+ * pruneDefaults): `longs` set to neither String nor Number leaves a Long as it is. Long's own
+ * decimal conversion divides in 32-bit halves; a value in the safe-integer range is printed
+ * directly, with the same digits.
+ */
+export const INT64_AS_IS: Readonly<IConversionOptions> = Object.freeze({
+  longs: Object,
+  enums: String,
+  bytes: String,
+  defaults: false,
+  arrays: false,
+  objects: false,
+  oneofs: false,
+  json: true,
+});
+
+/** A 64-bit integer as toObject's `longs: String` writes it (a Long, a number, or text already). */
+function int64Text(value: unknown): unknown {
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'object' || value === null) return value;
+  const long = value as { low: number; high: number; unsigned?: boolean };
+  const n = long.unsigned ? (long.high >>> 0) * 2 ** 32 + (long.low >>> 0) : long.high * 2 ** 32 + (long.low >>> 0);
+  // Exact when safe: high * 2^32 is exact and the sum is then within 2^53.
+  if (Number.isSafeInteger(n)) return String(n);
+  // fromBits: verify() lets a plain { low, high } object through, which Long's methods cannot read.
+  const Long = protobuf.util.Long as unknown as {
+    fromBits(low: number, high: number, unsigned?: boolean): { toString(): string };
+  };
+  return Long.fromBits(long.low, long.high, long.unsigned).toString();
 }
 
 function describe(v: unknown): string {

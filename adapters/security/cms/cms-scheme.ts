@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { ConfigError } from '../../../node/src/errors';
 import {
-  derToPem,
+  publicKeyOf,
   loadLocalIdentity,
   localEncryptionKeys,
-  normalizeSerial,
   parseCarriedCertificate,
   pemCertificatesToDer,
+  signerOf,
   verifyCertificatePath,
 } from '../certificates';
 import { MalformedMessageError, MissingSignatureError, NotEncryptedError } from '../errors';
@@ -30,6 +30,7 @@ import {
   parseSignedData,
   sidMatches,
   verifySignerInfo,
+  type CertificateRef,
   type CmsSigner,
 } from './signed-data';
 
@@ -151,42 +152,42 @@ function newCmsScheme(keys: LocalKeys, options: CmsOptions): SecurityScheme {
     if (sd.eContentType !== OID.data) {
       throw new MalformedMessageError(`encapsulated content type ${oidName(sd.eContentType)}, expected id-data`);
     }
-    const carried = sd.certificates.map((der, i) => ({
-      der,
-      ref: safeRef(der, i),
-      cert: parseCarriedCertificate(der, `certificate ${i}`),
-    }));
+    const carried = sd.certificates.map((der, i) => {
+      const cert = parseCarriedCertificate(der, `certificate ${i}`);
+      return { cert, ref: refOf(cert, i) };
+    });
     let first: OpenedMessage | undefined;
     // Every SignerInfo must verify and chain to the partner: a second, unchecked signer would
     // otherwise ride along on a message we call authenticated.
     for (const info of sd.signerInfos) {
       const signerCert = carried.find((c) => sidMatches(info.sid, c.ref));
       if (!signerCert) throw new MalformedMessageError("the signer's certificate is not carried in the message");
-      const { signingTime } = verifySignerInfo(info, sd.eContentType, sd.content, signerCert.cert.publicKey);
+      const { signingTime } = verifySignerInfo(info, sd.eContentType, sd.content, publicKeyOf(signerCert.cert));
       verifyCertificatePath(
         signerCert.cert,
         carried.map((c) => c.cert),
         from,
         at,
       );
-      first ??= {
-        payload: sd.content,
-        signer: {
-          certificatePem: derToPem(signerCert.der),
-          subject: signerCert.cert.subject,
-          serialNumber: normalizeSerial(signerCert.cert.serialNumber),
-        },
-        signedAt: signingTime,
-      };
+      first ??= { payload: sd.content, signer: { ...signerOf(signerCert.cert) }, signedAt: signingTime };
     }
     return first!;
   }
 }
 
-function safeRef(der: Uint8Array, index: number) {
-  try {
-    return certificateRef(der);
-  } catch (err) {
-    throw asMalformed(err, `certificate ${index}`);
+// The issuer, serial and key identifier of a carried certificate, read once per certificate object
+// (parseCarriedCertificate keeps one per DER) rather than walked out of its DER on every message.
+const refs = new WeakMap<X509Certificate, CertificateRef>();
+
+function refOf(cert: X509Certificate, index: number): CertificateRef {
+  let ref = refs.get(cert);
+  if (!ref) {
+    try {
+      ref = certificateRef(cert.raw);
+    } catch (err) {
+      throw asMalformed(err, `certificate ${index}`);
+    }
+    refs.set(cert, ref);
   }
+  return ref;
 }

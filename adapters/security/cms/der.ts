@@ -124,10 +124,21 @@ export function octetString(el: Asn1, what: string): Uint8Array {
   return Buffer.concat(parts);
 }
 
+// A CMS message names the same dozen OIDs every time: their dotted forms are kept by content bytes
+// (bounded: a message full of odd OIDs cannot grow it, it only goes uncached).
+const OID_TEXT_CACHE_SIZE = 256;
+const oidTexts = new Map<string, string>();
+
 /** Dotted form of an OBJECT IDENTIFIER. */
 export function oid(el: Asn1 | undefined, what: string): string {
   const bytes = content(expectTag(el, TAG.OID, what));
   if (bytes.length === 0) throw new Asn1Error(`${what}: empty OBJECT IDENTIFIER`);
+  let key = '';
+  if (bytes.length <= 16) {
+    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
+    const known = oidTexts.get(key);
+    if (known !== undefined) return known;
+  }
   const arcs: number[] = [];
   let value = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -142,7 +153,9 @@ export function oid(el: Asn1 | undefined, what: string): string {
       throw new Asn1Error(`${what}: truncated OBJECT IDENTIFIER`);
     }
   }
-  return arcs.join('.');
+  const dotted = arcs.join('.');
+  if (key !== '' && oidTexts.size < OID_TEXT_CACHE_SIZE) oidTexts.set(key, dotted);
+  return dotted;
 }
 
 /** A small non-negative INTEGER (versions, GCM tag lengths). */

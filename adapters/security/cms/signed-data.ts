@@ -13,7 +13,6 @@ import {
   children,
   content,
   expectTag,
-  explicit,
   integer,
   octetString,
   octets,
@@ -96,38 +95,154 @@ function signAsync(data: Uint8Array, key: KeyObject): Promise<Buffer> {
  * attributes contentType, signingTime and messageDigest, and the signer's certificates.
  */
 export async function createSignedData(signer: CmsSigner, payload: Uint8Array, signingTime: Date): Promise<Buffer> {
-  const digest = createHash('sha256').update(payload).digest();
-  const attrs = [
-    seq(oidDer(OID.contentType), setOf(oidDer(OID.data))),
-    seq(oidDer(OID.signingTime), setOf(timeDer(signingTime))),
-    seq(oidDer(OID.messageDigest), setOf(octets(digest))),
-  ];
-  // The signature covers the attributes encoded as a SET OF (tag 0x31); the SignerInfo carries
-  // the same bytes under the [0] IMPLICIT tag (RFC 5652 5.4).
-  const signedAttrs = setOf(...attrs);
+  const signedAttrs = signedAttributes(payload, signingTime);
   // RSA signing (~250 us) goes to the thread pool; an ECDSA signature (~20 us) costs less than the
   // hop there and back, so it is made in line.
   const signature =
     signer.keyType === 'rsa'
       ? await signAsync(signedAttrs, signer.privateKey)
       : cryptoSign('sha256', signedAttrs, signer.privateKey);
-  signedAttrs[0] = 0xa0;
-  const signerInfo = seq(
-    integer(1),
-    issuerAndSerialNumber(signer.leaf),
-    SHA256_ALG,
-    signedAttrs,
-    signer.keyType === 'rsa' ? RSA_SIG_ALG : ECDSA_SIG_ALG,
-    octets(signature),
-  );
-  const signedData = seq(
-    integer(1),
-    tlv(TAG.SET, SHA256_ALG),
-    seq(oidDer(OID.data), explicit(0, octets(payload))),
-    tlv(0xa0, ...signer.certificates),
-    tlv(TAG.SET, signerInfo),
-  );
-  return seq(oidDer(OID.signedData), explicit(0, signedData));
+  return encodeSignedData(signer, payload, signedAttrs, signature);
+}
+
+/**
+ * The parts of this signer's SignedData that are the same in every message, encoded once: on the
+ * hot path only the digest, the signing time, the signature and the payload are written, into one
+ * buffer, instead of a DER element allocated per field. The bytes are those of the element-by-
+ * element construction (signed-data.test.ts compares the two; openssl reads both).
+ */
+interface SignedDataTemplate {
+  /** SignerInfo content before signedAttrs: version 1, issuerAndSerialNumber, digestAlgorithm. */
+  readonly signerInfoHead: Buffer;
+  /** SignerInfo signatureAlgorithm. */
+  readonly signatureAlgorithm: Buffer;
+  /** SignedData content before encapContentInfo: version 1, digestAlgorithms SET { sha256 }. */
+  readonly signedDataHead: Buffer;
+  /** SignedData [0] certificates. */
+  readonly certificates: Buffer;
+}
+
+const templates = new WeakMap<CmsSigner, SignedDataTemplate>();
+
+function templateOf(signer: CmsSigner): SignedDataTemplate {
+  let template = templates.get(signer);
+  if (!template) {
+    template = {
+      signerInfoHead: Buffer.concat([integer(1), issuerAndSerialNumber(signer.leaf), SHA256_ALG]),
+      signatureAlgorithm: signer.keyType === 'rsa' ? RSA_SIG_ALG : ECDSA_SIG_ALG,
+      signedDataHead: Buffer.concat([integer(1), tlv(TAG.SET, SHA256_ALG)]),
+      certificates: tlv(0xa0, ...signer.certificates),
+    };
+    templates.set(signer, template);
+  }
+  return template;
+}
+
+const CONTENT_TYPE_ATTRIBUTE = seq(oidDer(OID.contentType), setOf(oidDer(OID.data)));
+const SIGNING_TIME_OID = oidDer(OID.signingTime);
+const MESSAGE_DIGEST_OID = oidDer(OID.messageDigest);
+const ID_DATA = oidDer(OID.data);
+const ID_SIGNED_DATA = oidDer(OID.signedData);
+
+// signingTime has whole seconds: at thousands of messages a second, most share the encoding.
+let lastSecond = NaN;
+let lastTimeDer: Buffer = Buffer.alloc(0);
+
+function signingTimeDer(date: Date): Buffer {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastTimeDer = timeDer(date);
+    lastSecond = second;
+  }
+  return lastTimeDer;
+}
+
+/**
+ * The signed attributes of `payload` as the signature covers them: SET OF (tag 0x31) contentType,
+ * signingTime, messageDigest (SHA-256). DER sorts a SET OF by encoding (X.690 11.6); the three
+ * start 30 18, 30 1c or 30 1e, and 30 2f, so this is their order whatever the time and digest.
+ */
+export function signedAttributes(payload: Uint8Array, signingTime: Date): Buffer {
+  const digest = createHash('sha256').update(payload).digest();
+  const time = signingTimeDer(signingTime);
+  const timeAttribute = seq(SIGNING_TIME_OID, tlv(TAG.SET, time));
+  const digestAttribute = seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest)));
+  return tlv(TAG.SET, CONTENT_TYPE_ATTRIBUTE, timeAttribute, digestAttribute);
+}
+
+/** Bytes of a DER header (tag and length) for content of `length` bytes. */
+function headerLength(length: number): number {
+  if (length < 0x80) return 2;
+  let bytes = 0;
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes++;
+  return 2 + bytes;
+}
+
+/** Writes a DER header at `pos`; returns the position after it. */
+function writeHeader(out: Buffer, pos: number, tag: number, length: number): number {
+  out[pos++] = tag;
+  if (length < 0x80) {
+    out[pos++] = length;
+    return pos;
+  }
+  const bytes = headerLength(length) - 2;
+  out[pos++] = 0x80 | bytes;
+  for (let i = bytes - 1; i >= 0; i--) out[pos++] = Math.floor(length / 256 ** i) & 0xff;
+  return pos;
+}
+
+/**
+ * ContentInfo(SignedData) around one SignerInfo of `signer` with `signedAttrs` (from
+ * signedAttributes) and their `signature`, written into one buffer.
+ */
+export function encodeSignedData(
+  signer: CmsSigner,
+  payload: Uint8Array,
+  signedAttrs: Uint8Array,
+  signature: Uint8Array,
+): Buffer {
+  const template = templateOf(signer);
+  const signatureOctets = headerLength(signature.length) + signature.length;
+  const signerInfoContent =
+    template.signerInfoHead.length + signedAttrs.length + template.signatureAlgorithm.length + signatureOctets;
+  const signerInfo = headerLength(signerInfoContent) + signerInfoContent;
+  const eContent = headerLength(payload.length) + payload.length;
+  const encapContent = ID_DATA.length + headerLength(eContent) + eContent;
+  const signedDataContent =
+    template.signedDataHead.length +
+    headerLength(encapContent) +
+    encapContent +
+    template.certificates.length +
+    headerLength(signerInfo) +
+    signerInfo;
+  const signedData = headerLength(signedDataContent) + signedDataContent;
+  const contentInfoContent = ID_SIGNED_DATA.length + headerLength(signedData) + signedData;
+  const out = Buffer.allocUnsafe(headerLength(contentInfoContent) + contentInfoContent);
+  let pos = writeHeader(out, 0, TAG.SEQUENCE, contentInfoContent);
+  pos += ID_SIGNED_DATA.copy(out, pos);
+  pos = writeHeader(out, pos, 0xa0, signedData);
+  pos = writeHeader(out, pos, TAG.SEQUENCE, signedDataContent);
+  pos += template.signedDataHead.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.SEQUENCE, encapContent);
+  pos += ID_DATA.copy(out, pos);
+  pos = writeHeader(out, pos, 0xa0, eContent);
+  pos = writeHeader(out, pos, TAG.OCTET_STRING, payload.length);
+  out.set(payload, pos);
+  pos += payload.length;
+  pos += template.certificates.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.SET, signerInfo);
+  pos = writeHeader(out, pos, TAG.SEQUENCE, signerInfoContent);
+  pos += template.signerInfoHead.copy(out, pos);
+  // The SignerInfo carries the signed attributes under [0] IMPLICIT (RFC 5652 5.4).
+  out.set(signedAttrs, pos);
+  out[pos] = 0xa0;
+  pos += signedAttrs.length;
+  pos += template.signatureAlgorithm.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.OCTET_STRING, signature.length);
+  out.set(signature, pos);
+  pos += signature.length;
+  if (pos !== out.length) throw new Error(`CMS SignedData: wrote ${pos} of ${out.length} bytes`);
+  return out;
 }
 
 /** A parsed SignerInfo. */

@@ -2,10 +2,10 @@ import { decodeProtectedHeader } from 'jose';
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { ConfigError, asError } from '../../../node/src/errors';
 import {
-  derToPem,
   loadLocalIdentity,
-  normalizeSerial,
   parseCarriedCertificate,
+  publicKeyOf,
+  signerOf,
   verifyCertificatePath,
 } from '../certificates';
 import { BadSignatureError, MalformedMessageError, UnsupportedAlgorithmError } from '../errors';
@@ -30,7 +30,6 @@ const ALGORITHMS: Readonly<Record<string, Algorithm>> = {
 const ALG_BY_KEY: Readonly<Record<string, string>> = { ec: 'ES256', ed25519: 'EdDSA' };
 /** A compact JWS larger than this is refused before any parsing (the node's message limit is far below). */
 const MAX_TOKEN_LENGTH = 64 * 1024 * 1024;
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
 
 /**
  * `jws`: a compact JWS (RFC 7515) over the message bytes: ES256 for an ECDSA P-256 key, EdDSA for
@@ -60,18 +59,30 @@ export const jwsScheme: SecuritySchemeFactory = (init) => {
 
 function newJwsScheme(privateKey: KeyObject, alg: string, x5c: readonly string[]): SecurityScheme {
   const algorithm = ALGORITHMS[alg]!;
-  // The protected header is the same for every message: encoded once.
-  const encodedHeader = Buffer.from(JSON.stringify({ alg, x5c }), 'utf8').toString('base64url');
+  // The protected header is the same for every message: encoded once, with its separator.
+  const headerDot = Buffer.from(
+    `${Buffer.from(JSON.stringify({ alg, x5c }), 'utf8').toString('base64url')}.`,
+    'latin1',
+  );
+  const signatureChars = base64urlLength(algorithm.signatureBytes);
   return {
     name: 'jws',
     authenticates: true,
     seal(payload: Uint8Array): Promise<Uint8Array> {
-      const signingInput = `${encodedHeader}.${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64url')}`;
-      const signature = cryptoSign(algorithm.digest, Buffer.from(signingInput, 'latin1'), {
+      // One buffer for the whole token: header, payload and signature are written in place, and
+      // the signature covers the first part of it as it stands (no signing-input copy).
+      const encodedPayload = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64url');
+      const inputLength = headerDot.length + encodedPayload.length;
+      const token = Buffer.allocUnsafe(inputLength + 1 + signatureChars);
+      headerDot.copy(token, 0);
+      token.write(encodedPayload, headerDot.length, 'latin1');
+      const signature = cryptoSign(algorithm.digest, token.subarray(0, inputLength), {
         key: privateKey,
         dsaEncoding: 'ieee-p1363',
       });
-      return Promise.resolve(Buffer.from(`${signingInput}.${signature.toString('base64url')}`, 'latin1'));
+      token[inputLength] = 0x2e; // '.'
+      token.write(signature.toString('base64url'), inputLength + 1, 'latin1');
+      return Promise.resolve(token);
     },
     open(bytes: Uint8Array, from: PartnerKeys, at: Date = new Date()): Promise<OpenedMessage> {
       try {
@@ -83,10 +94,71 @@ function newJwsScheme(privateKey: KeyObject, alg: string, x5c: readonly string[]
   };
 }
 
+/** Characters of the unpadded base64url form of `bytes` bytes. */
+function base64urlLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
+
+/** What a protected header gives every token that carries it: checked once per header text. */
+interface ReadHeader {
+  readonly algorithm: Algorithm;
+  readonly leaf: X509Certificate;
+  readonly extra: readonly X509Certificate[];
+  readonly publicKey: KeyObject;
+}
+
+// A partner signs every message with the same protected header (alg and its certificate chain),
+// so what it says is read once: JSON, base64 of the chain, the certificates and the fit of the key
+// to alg do not change with time. The chain's validity and revocation are checked on every token.
+const HEADER_CACHE_SIZE = 256;
+const headers = new Map<string, ReadHeader>();
+
+const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
+
 function openToken(bytes: Uint8Array, from: PartnerKeys, at: Date): OpenedMessage {
   if (bytes.length > MAX_TOKEN_LENGTH) throw new MalformedMessageError(`JWS of ${bytes.length} bytes is too large`);
   const token = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  if (!COMPACT.test(token)) throw new MalformedMessageError('not a JWS compact serialization (three base64url parts)');
+  const firstDot = token.indexOf('.');
+  const lastDot = token.lastIndexOf('.');
+  // The compact form: header and signature not empty, the three parts base64url (Buffer's
+  // base64url decoder would skip any other character silently).
+  if (
+    firstDot <= 0 ||
+    lastDot === firstDot ||
+    lastDot === token.length - 1 ||
+    !BASE64URL_TEXT.test(token.slice(firstDot + 1, lastDot)) ||
+    !BASE64URL_TEXT.test(token.slice(lastDot + 1))
+  ) {
+    throw new MalformedMessageError('not a JWS compact serialization (three base64url parts)');
+  }
+  const encodedHeader = token.slice(0, firstDot);
+  let header = headers.get(encodedHeader);
+  if (!header) {
+    if (!BASE64URL_TEXT.test(encodedHeader)) {
+      throw new MalformedMessageError('not a JWS compact serialization (three base64url parts)');
+    }
+    header = readHeader(token);
+    if (headers.size >= HEADER_CACHE_SIZE) headers.delete(headers.keys().next().value!);
+    headers.set(encodedHeader, header);
+  }
+  const { algorithm, publicKey } = header;
+  const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+  const valid =
+    signature.length === algorithm.signatureBytes &&
+    cryptoVerify(
+      algorithm.digest,
+      bytes.subarray(0, lastDot),
+      { key: publicKey, dsaEncoding: 'ieee-p1363' },
+      signature,
+    );
+  if (!valid) throw new BadSignatureError('the JWS signature does not verify with the x5c certificate');
+  verifyCertificatePath(header.leaf, header.extra, from, at);
+  const payload = Buffer.from(token.slice(firstDot + 1, lastDot), 'base64url');
+  return { payload, signer: { ...signerOf(header.leaf) } };
+}
+
+/** Reads and checks the protected header of `token` (with jose's JOSE header rules). */
+function readHeader(token: string): ReadHeader {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -112,51 +184,15 @@ function openToken(bytes: Uint8Array, from: PartnerKeys, at: Date): OpenedMessag
   }
   const certs = chain.map((c, i) => parseCarriedCertificate(Buffer.from(c, 'base64'), `x5c[${i}]`));
   const leaf = certs[0]!;
-  const signer = signerOf(leaf);
+  const publicKey = publicKeyOf(leaf);
   // A key that does not fit the alg (an Ed25519 certificate under ES256, say) proves nothing.
   if (
-    signer.publicKey.asymmetricKeyType !== algorithm.keyType ||
-    (algorithm.namedCurve !== undefined && signer.publicKey.asymmetricKeyDetails?.namedCurve !== algorithm.namedCurve)
+    publicKey.asymmetricKeyType !== algorithm.keyType ||
+    (algorithm.namedCurve !== undefined && publicKey.asymmetricKeyDetails?.namedCurve !== algorithm.namedCurve)
   ) {
     throw new BadSignatureError(
       `JWS signature cannot be checked: the x5c certificate's key does not fit ${String(header.alg)}`,
     );
   }
-  const lastDot = token.lastIndexOf('.');
-  const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
-  const valid =
-    signature.length === algorithm.signatureBytes &&
-    cryptoVerify(
-      algorithm.digest,
-      Buffer.from(token.slice(0, lastDot), 'latin1'),
-      { key: signer.publicKey, dsaEncoding: 'ieee-p1363' },
-      signature,
-    );
-  if (!valid) throw new BadSignatureError('the JWS signature does not verify with the x5c certificate');
-  verifyCertificatePath(leaf, certs.slice(1), from, at);
-  const payload = Buffer.from(token.slice(token.indexOf('.') + 1, lastDot), 'base64url');
-  return { payload, signer: { ...signer.identity } };
-}
-
-/**
- * What a signing certificate gives every message it signs, computed once per certificate: the
- * public key (X509Certificate.publicKey builds a new KeyObject on every read) and the signer as
- * OpenedMessage names it. parseCarriedCertificate returns one object per DER, so this stays small.
- */
-const signers = new WeakMap<X509Certificate, { publicKey: KeyObject; identity: OpenedMessage['signer'] }>();
-
-function signerOf(cert: X509Certificate): { publicKey: KeyObject; identity: OpenedMessage['signer'] } {
-  let signer = signers.get(cert);
-  if (!signer) {
-    signer = {
-      publicKey: cert.publicKey,
-      identity: {
-        certificatePem: derToPem(cert.raw),
-        subject: cert.subject,
-        serialNumber: normalizeSerial(cert.serialNumber),
-      },
-    };
-    signers.set(cert, signer);
-  }
-  return signer;
+  return { algorithm, leaf, extra: certs.slice(1), publicKey };
 }

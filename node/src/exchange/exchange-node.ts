@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { messageFormats } from '../../../adapters/format';
 import type { MessageFormat } from '../../../adapters/format/message-format';
-import { applyDataSet, utilityBlocks } from '../../../adapters/gnc';
+import { checkDataSet, minimiseBody, utilityBlocks } from '../../../adapters/gnc';
 import { securitySchemes } from '../../../adapters/security';
 import type { PartnerKeys, SecurityScheme } from '../../../adapters/security/security-scheme';
 import { transports } from '../../../adapters/transport';
@@ -224,8 +224,7 @@ export class ExchangeNode {
     }
     const messageId = randomUUID();
     // Data minimisation: only the block's data set leaves the node.
-    const content = bodyObject(gnc.v1.Envelope.create(body), block.bodyKind);
-    const { kept, outside } = applyDataSet(block, content);
+    const { kept, outside } = minimiseBody(block, body);
     if (outside.length > 0) this.options.log?.({ event: 'data-minimised', partnerId, utilityBlock, removed: outside });
     const envelope = gnc.v1.Envelope.fromObject({
       [block.bodyKind]: kept,
@@ -590,8 +589,7 @@ export class ExchangeNode {
         403,
       );
     }
-    const body = bodyObject(envelope, block.bodyKind);
-    const { outside } = applyDataSet(block, body);
+    const outside = checkDataSet(block, envelope);
     if (outside.length > 0) {
       throw new ExchangeRejectedError(
         'GNC_EXCHANGE_OUTSIDE_DATA_SET',
@@ -599,6 +597,8 @@ export class ExchangeNode {
         403,
       );
     }
+    // onReceived (partner intelligence) reads the body as JSON; the check above did not need it.
+    const body = bodyObject(envelope, block.bodyKind);
     return { messageId: header.messageId, utilityBlockId: header.utilityBlockId, envelope, body };
   }
 

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { messageFormats } from '../../../../adapters/format';
 import { jsonFormat } from '../../../../adapters/format/json';
-import { FormatInvalidError, gnc } from '../../../../node/src/canonical';
+import * as protobuf from 'protobufjs';
+import { findProtoDir, loadMessageRule, pruneDefaults } from '../../../../adapters/format/json/json-schema';
+import { FormatInvalidError, gnc, toJsonObject } from '../../../../node/src/canonical';
 import { runFormatSuite, sampleEnvelopes } from '../../../compliance/format-suite';
 
 runFormatSuite('json', jsonFormat);
@@ -98,5 +100,71 @@ describe('json format', () => {
 
   it('refuses a bad protoDir with GNC_CONFIG_INVALID', () => {
     assert.throws(() => jsonFormat({ protoDir: '/nonexistent' }), /cannot load the schema/);
+  });
+
+  describe('64-bit integers', () => {
+    const Long = protobuf.util.Long as unknown as {
+      fromString(text: string, unsigned?: boolean): { toString(): string; low: number; high: number };
+    };
+    const rule = loadMessageRule(findProtoDir(), 'gnc.v1.Envelope');
+    /** What the format wrote before it finished int64 values itself: toObject with longs: String. */
+    const throughToObject = (envelope: gnc.v1.Envelope): Buffer =>
+      Buffer.from(JSON.stringify(pruneDefaults(toJsonObject(gnc.v1.Envelope, envelope), rule)), 'utf8');
+    const texts = [
+      '0',
+      '1',
+      '-1',
+      '1776133800000',
+      String(2 ** 53 - 1),
+      String(-(2 ** 53 - 1)),
+      String(2 ** 53),
+      '9007199254740993',
+      '-9007199254740993',
+      '9223372036854775807',
+      '-9223372036854775808',
+    ];
+
+    it('writes every int64 as the decimal text toObject wrote, byte for byte (Long, number), and a Long-like object too', () => {
+      const envelopes = Object.values(sampleEnvelopes()).filter((e): e is gnc.v1.Envelope => e !== undefined);
+      for (const text of texts) {
+        const long = Long.fromString(text);
+        const values: unknown[] = [long];
+        if (Number.isSafeInteger(Number(text))) values.push(Number(text));
+        for (const value of values) {
+          for (const sample of envelopes) {
+            const envelope = gnc.v1.Envelope.fromObject(gnc.v1.Envelope.toObject(sample));
+            (envelope.header as { createdAtMs: unknown }).createdAtMs = value;
+            const written = Buffer.from(format.encode(envelope));
+            assert.deepEqual(written.toString(), throughToObject(envelope).toString(), `${text} as ${typeof value}`);
+            const header = (JSON.parse(written.toString()) as { header: { createdAtMs?: string } }).header;
+            assert.equal(header.createdAtMs, text === '0' ? undefined : text);
+          }
+        }
+        // A plain { low, high } object passes verify(); toObject's Long.toString could not read it.
+        const envelope = gnc.v1.Envelope.fromObject(gnc.v1.Envelope.toObject(envelopes[0]!));
+        (envelope.header as { createdAtMs: unknown }).createdAtMs = { low: long.low, high: long.high };
+        const header = (
+          JSON.parse(Buffer.from(format.encode(envelope)).toString()) as { header: { createdAtMs?: string } }
+        ).header;
+        assert.equal(header.createdAtMs, text === '0' ? undefined : text, `${text} as { low, high }`);
+      }
+    });
+
+    it('reads every int64, as text or as a safe number, to the Long protobufjs makes of its text', () => {
+      for (const text of texts) {
+        const forms: unknown[] = [text];
+        if (Number.isSafeInteger(Number(text))) forms.push(Number(text));
+        for (const form of forms) {
+          const json = sample();
+          (json.header as Record<string, unknown>).createdAtMs = form;
+          const decoded = decodeJson(json).header!.createdAtMs as unknown as { toString(): string };
+          assert.equal(String(decoded), text, `${JSON.stringify(form)}`);
+          assert.deepEqual(decoded, Long.fromString(text));
+        }
+      }
+      const json = sample();
+      (json.header as Record<string, unknown>).createdAtMs = '-0';
+      assert.equal(String(decodeJson(json).header!.createdAtMs), '0');
+    });
   });
 });

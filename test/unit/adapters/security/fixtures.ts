@@ -24,30 +24,34 @@ export async function schemeWorld(
   signKind: KeyKind,
   encryptionKind?: 'rsa',
 ): Promise<SchemeWorld> {
-  const [caA, caB, caX] = await Promise.all([
+  const [caA, caB, caX, caLookalike] = await Promise.all([
     createTestCa('Admin A'),
     createTestCa('Admin B', 'rsa'),
     createTestCa('Elsewhere'),
+    // Same name as A's CA, another key: what it issues looks like A's by name only.
+    createTestCa('Admin A'),
   ]);
   const notBefore = new Date(Date.now() - DAY);
   const notAfter = new Date(Date.now() + 30 * DAY);
-  const [senderId, receiverId, foreignId, expiredId, receiverEncryption, senderEncryption] = await Promise.all([
-    caA.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
-    caB.issue({ commonName: 'gnc-node B', kind: signKind }),
-    caX.issue({ commonName: 'gnc-node A', kind: signKind }),
-    caA.issue({
-      commonName: 'gnc-node A old',
-      kind: signKind,
-      notBefore: new Date(Date.now() - 400 * DAY),
-      notAfter: new Date(Date.now() - DAY),
-    }),
-    encryptionKind
-      ? caB.issue({ commonName: 'gnc-node B encryption', kind: encryptionKind })
-      : Promise.resolve(undefined),
-    encryptionKind
-      ? caA.issue({ commonName: 'gnc-node A encryption', kind: encryptionKind })
-      : Promise.resolve(undefined),
-  ]);
+  const [senderId, receiverId, foreignId, expiredId, receiverEncryption, senderEncryption, lookalikeId] =
+    await Promise.all([
+      caA.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
+      caB.issue({ commonName: 'gnc-node B', kind: signKind }),
+      caX.issue({ commonName: 'gnc-node A', kind: signKind }),
+      caA.issue({
+        commonName: 'gnc-node A old',
+        kind: signKind,
+        notBefore: new Date(Date.now() - 400 * DAY),
+        notAfter: new Date(Date.now() - DAY),
+      }),
+      encryptionKind
+        ? caB.issue({ commonName: 'gnc-node B encryption', kind: encryptionKind })
+        : Promise.resolve(undefined),
+      encryptionKind
+        ? caA.issue({ commonName: 'gnc-node A encryption', kind: encryptionKind })
+        : Promise.resolve(undefined),
+      caLookalike.issue({ commonName: 'gnc-node A', kind: signKind, notBefore, notAfter }),
+    ]);
   const keysOf = (id: TestIdentity, encryption?: TestIdentity): LocalKeys => ({
     certificatePem: id.certificatePem,
     privateKeyPem: id.privateKeyPem,
@@ -77,6 +81,7 @@ export async function schemeWorld(
       expiredSender: make({ keys: keysOf(expiredId, senderEncryption) }),
       senderSerial: senderId.serial,
       senderValidity: { notBefore, notAfter },
+      lookalikeSender: make({ keys: keysOf(lookalikeId, senderEncryption) }),
     },
   };
 }
