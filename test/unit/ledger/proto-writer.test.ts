@@ -8,6 +8,7 @@ import {
   buildProposal,
   buildTransactionEnvelope,
   endorse,
+  endorseTransaction,
   proposalHash,
   serializeIdentity,
   type BuiltProposal,
@@ -21,7 +22,12 @@ import {
   type StateReader,
   type Version,
 } from '../../../node/src/ledger/embedded/tx-simulator';
-import type { SigningIdentity } from '../../../node/src/identity/signing-identity';
+import {
+  createCertificateAuthority,
+  createSigningIdentity,
+  verifySignature,
+  type SigningIdentity,
+} from '../../../node/src/identity';
 
 /**
  * The hand-written protobuf encoding of the embedded ledger's per-transaction messages must give
@@ -149,6 +155,8 @@ function referenceEnvelope(
   c: EndorsementCase,
   endorser: SigningIdentity,
   creator: SigningIdentity,
+  /** Signatures to put in instead of signing (ECDSA signatures differ on every call). */
+  signatures?: { endorsement: Uint8Array; envelope: Uint8Array },
 ): { proposalResponsePayload: Uint8Array; envelope: Uint8Array } {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName('gnc');
@@ -170,7 +178,9 @@ function referenceEnvelope(
   const endorsement = new peer.Endorsement();
   const endorserBytes = serializeIdentity(endorser);
   endorsement.setEndorser(endorserBytes);
-  endorsement.setSignature(endorser.sign(Buffer.concat([proposalResponsePayload, endorserBytes])));
+  endorsement.setSignature(
+    signatures?.endorsement ?? endorser.sign(Buffer.concat([proposalResponsePayload, endorserBytes])),
+  );
   const endorsedAction = new peer.ChaincodeEndorsedAction();
   endorsedAction.setProposalResponsePayload(proposalResponsePayload);
   endorsedAction.setEndorsementsList([endorsement]);
@@ -191,7 +201,7 @@ function referenceEnvelope(
   const payloadBytes = payload.serializeBinary();
   const envelope = new common.Envelope();
   envelope.setPayload(payloadBytes);
-  envelope.setSignature(creator.sign(payloadBytes));
+  envelope.setSignature(signatures?.envelope ?? creator.sign(payloadBytes));
   return { proposalResponsePayload, envelope: envelope.serializeBinary() };
 }
 
@@ -457,5 +467,76 @@ describe('embedded ledger transactions written with ProtoWriter', () => {
       ref.setIsDelete(value === null);
       assert.deepEqual(keyModificationBytes(txId, value, timestamp), Buffer.from(ref.serializeBinary()), txId);
     }
+  });
+});
+
+describe('endorseTransaction (endorsement and envelope signed together)', () => {
+  const c: EndorsementCase = {
+    results: Buffer.from('rwset'),
+    events: chaincodeEvent('Lodged', Buffer.from('{}')),
+    status: 200,
+    message: '',
+    payload: Buffer.from('ok'),
+  };
+  const proposalFor = (creator: SigningIdentity) =>
+    buildProposal({
+      channelId: 'gnc',
+      chaincodeName: 'gnc',
+      args: [Buffer.from('Declaration:Lodge'), Buffer.from('{}')],
+      creator,
+      timestamp: new Date(Date.UTC(2026, 10, 23, 6, 0, 0, 7)),
+    });
+
+  it('with identities the crypto worker holds: the envelope Fabric builds with its two signatures, both valid', async () => {
+    const ca = await createCertificateAuthority({ mspId: 'CustomsAMSP', organization: 'Customs A' });
+    const endorser = createSigningIdentity({
+      mspId: 'CustomsAMSP',
+      ...(await ca.issue({ commonName: 'peer0', nodeOU: 'peer' })),
+    });
+    const creator = createSigningIdentity({
+      mspId: 'CustomsAMSP',
+      ...(await ca.issue({ commonName: 'user1', nodeOU: 'client' })),
+    });
+    const proposal = await proposalFor(creator);
+    const { endorsed, envelopeBytes } = await endorseTransaction({
+      proposal,
+      chaincodeName: 'gnc',
+      chaincodeVersion: '1.0',
+      ...c,
+      endorser,
+      creator,
+    });
+    const envelope = common.Envelope.deserializeBinary(envelopeBytes);
+    const signatures = { endorsement: endorsed.endorsementSignature, envelope: envelope.getSignature_asU8() };
+    const ref = referenceEnvelope(proposal, c, endorser, creator, signatures);
+    assert.deepEqual(Buffer.from(envelopeBytes), Buffer.from(ref.envelope));
+    assert.equal(
+      verifySignature(
+        endorser.certificatePem,
+        Buffer.concat([ref.proposalResponsePayload, serializeIdentity(endorser)]),
+        signatures.endorsement,
+      ),
+      true,
+      'the endorsement verifies with the endorser certificate',
+    );
+    assert.equal(
+      verifySignature(creator.certificatePem, envelope.getPayload_asU8(), signatures.envelope),
+      true,
+      'the envelope signature verifies with the creator certificate',
+    );
+  });
+
+  it('with identities the worker does not hold: signs one after the other, the same bytes as endorse and buildTransactionEnvelope', async () => {
+    const endorser = fakeIdentity('NodeMSP');
+    const creator = fakeIdentity('CustomsAMSP');
+    const proposal = await proposalFor(creator);
+    const input = { proposal, chaincodeName: 'gnc', chaincodeVersion: '1.0', ...c, endorser };
+    const together = await endorseTransaction({ ...input, creator });
+    const separately = await buildTransactionEnvelope(proposal, await endorse(input), creator);
+    assert.deepEqual(Buffer.from(together.envelopeBytes), Buffer.from(separately.envelopeBytes));
+    assert.deepEqual(
+      Buffer.from(together.envelopeBytes),
+      Buffer.from(referenceEnvelope(proposal, c, endorser, creator).envelope),
+    );
   });
 });

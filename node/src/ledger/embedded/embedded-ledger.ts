@@ -37,13 +37,7 @@ import {
   type CollectionDefinition,
 } from './channel-config';
 import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
-import {
-  buildProposal,
-  buildTransactionEnvelope,
-  endorse,
-  timestampFields,
-  type BuiltProposal,
-} from './transaction-builder';
+import { buildProposal, endorseTransaction, timestampFields, type BuiltProposal } from './transaction-builder';
 import { decodePrivateWrites, decodeTxEffects, type TxEffects } from './tx-effects';
 import {
   compareKeys,
@@ -239,6 +233,12 @@ export class EmbeddedLedger {
       built.signedProposal.getProposalBytes_asU8(),
       built.signedProposal.getSignature_asU8(),
     );
+    // The crypto worker answers a whole turn's proposal signatures in one message, so their
+    // contracts would all run in that message's turn and the verifications asked for meanwhile
+    // would reach the worker only after the last of them, a whole round trip on every caller's
+    // path. Running the contract in the next turn sends the verifications first: the worker
+    // checks them while the contracts run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const simulator = new TxSimulator(
       this.state,
       this.options.chaincodeName,
@@ -313,7 +313,7 @@ export class EmbeddedLedger {
   ): Promise<{ tx: Omit<PendingTx, 'resolve' | 'reject'>; result: Buffer }> {
     const { built, simulator, response, event } = await this.simulate(identity, request, false);
     const rwset = simulator.buildPublicRwSet();
-    const endorsed = await endorse({
+    const { envelopeBytes } = await endorseTransaction({
       proposal: built,
       chaincodeName: this.options.chaincodeName,
       chaincodeVersion: this.options.chaincodeVersion,
@@ -323,8 +323,8 @@ export class EmbeddedLedger {
       message: response.message,
       payload: response.payload,
       endorser: this.options.nodeIdentity,
+      creator: identity,
     });
-    const { envelopeBytes } = await buildTransactionEnvelope(built, endorsed, identity);
     const hashedReads: PendingTx['hashedReads'] = [];
     for (const [collection, set] of simulator.collections) {
       for (const [key, version] of set.reads) hashedReads.push({ collection, key, version });
