@@ -1,4 +1,5 @@
 import { ProtoWriter } from './proto-writer';
+import { encodedVarintLength } from './varint';
 
 /**
  * The parts of an endorser transaction's envelope payload, each already serialised: what a client
@@ -22,19 +23,10 @@ export interface EndorserTransactionParts {
  * TransactionAction{header=1, payload=2: ChaincodeActionPayload{chaincode_proposal_payload=1,
  * action=2: ChaincodeEndorsedAction{proposal_response_payload=1, endorsements=2:
  * Endorsement{endorser=1, signature=2}}}}}}. Both the crypto worker (which signs it right after
- * the endorsement) and the ledger (which puts it into the envelope) build it with this function,
+ * the endorsement) and the ledger (which puts it into the envelope) write it with this function,
  * so they hold the same bytes.
  */
-export function endorserTransactionPayload(parts: EndorserTransactionParts): Buffer {
-  const w = new ProtoWriter(
-    512 +
-      parts.channelHeader.length +
-      2 * parts.signatureHeader.length +
-      parts.proposalPayloadForBlock.length +
-      parts.proposalResponsePayload.length +
-      parts.endorser.length +
-      parts.endorsementSignature.length,
-  );
+export function writeEndorserTransactionPayload(w: ProtoWriter, parts: EndorserTransactionParts): ProtoWriter {
   w.begin(1).bytes(1, parts.channelHeader).bytes(2, parts.signatureHeader).end();
   w.begin(2); // Transaction
   w.begin(1).bytes(1, parts.signatureHeader); // TransactionAction
@@ -44,10 +36,26 @@ export function endorserTransactionPayload(parts: EndorserTransactionParts): Buf
   // ChaincodeEndorsedAction and Transaction are messages; TransactionAction.payload and
   // Payload.data are bytes fields, left out when empty.
   w.end().end(true).end().end(true);
-  return w.finish();
+  return w;
+}
+
+/** writeEndorserTransactionPayload into a buffer of its own. */
+export function endorserTransactionPayload(parts: EndorserTransactionParts): Buffer {
+  const size =
+    512 +
+    parts.channelHeader.length +
+    2 * parts.signatureHeader.length +
+    parts.proposalPayloadForBlock.length +
+    parts.proposalResponsePayload.length +
+    parts.endorser.length +
+    parts.endorsementSignature.length;
+  return writeEndorserTransactionPayload(new ProtoWriter(size), parts).finish();
 }
 
 /** Envelope{payload=1, signature=2}. */
 export function envelopeBytes(payload: Uint8Array, signature: Uint8Array): Buffer {
-  return new ProtoWriter(payload.length + signature.length + 16).bytes(1, payload).bytes(2, signature).finish();
+  // Written into a buffer of its exact size and returned as a view of it: one allocation, no copy.
+  const size =
+    2 + encodedVarintLength(payload.length) + payload.length + encodedVarintLength(signature.length) + signature.length;
+  return new ProtoWriter(size).bytes(1, payload).bytes(2, signature).view();
 }

@@ -343,6 +343,23 @@ describe('ProtoWriter', () => {
     assert.deepEqual(new ProtoWriter().uint(1, -1).string(2, '').finish(), Buffer.from(response.serializeBinary()));
   });
 
+  it('reused through reset and view: each message as a fresh writer gives it; raw bytes go in as they are', () => {
+    const scratch = new ProtoWriter(8);
+    for (const key of ['a', 'b'.repeat(300), '']) {
+      const viewed = scratch
+        .reset()
+        .begin(1)
+        .string(1, key)
+        .end()
+        .raw(Buffer.from([9, 9]))
+        .view();
+      const fresh = new ProtoWriter().begin(1).string(1, key).end().finish();
+      assert.deepEqual(viewed, Buffer.concat([fresh, Buffer.from([9, 9])]), `key of ${key.length}`);
+    }
+    scratch.reset().begin(1);
+    assert.throws(() => scratch.view(), /open sub-message/);
+  });
+
   it('writes an empty sub-message and a sub-message longer than 127 and 16383 bytes', () => {
     for (const size of [0, 127, 128, 16_383, 16_384, 2_097_152]) {
       const read = new kv.KVReadHash();

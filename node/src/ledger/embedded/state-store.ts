@@ -143,10 +143,12 @@ export class StateStore implements StateReader {
 
   // ---- what the committer needs -----------------------------------------------------------
 
+  // The committer's lookups read synchronously too, for the reason given above: a block's few
+  // hundred reads cost well under a millisecond of main-thread time, while getMany's answer waits
+  // behind whatever the main thread is running, and every caller of the block waits with it.
+
   async getVersions(keys: Key[]): Promise<Array<Version | null>> {
-    if (keys.length === 0) return [];
-    const values = await this.db.getMany(keys);
-    return values.map((v) => decodeVersioned(v)?.version ?? null);
+    return keys.map((key) => decodeVersion(this.db.getSync(key)));
   }
 
   async savepoint(): Promise<Savepoint | undefined> {
@@ -166,11 +168,9 @@ export class StateStore implements StateReader {
     return decodeTxLocation(await this.db.get(StateStore.txKey(txId)));
   }
 
-  /** txLocation of many transactions in one LevelDB call (the committer's duplicate check). */
+  /** txLocation of many transactions (the committer's duplicate check). */
   async txLocations(txIds: readonly string[]): Promise<Array<TxLocation | undefined>> {
-    if (txIds.length === 0) return [];
-    const values = await this.db.getMany(txIds.map((txId) => StateStore.txKey(txId)));
-    return values.map(decodeTxLocation);
+    return txIds.map((txId) => decodeTxLocation(this.db.getSync(StateStore.txKey(txId))));
   }
 
   static encodeTxLocation(location: TxLocation): Buffer {
@@ -238,6 +238,11 @@ function decodeVersioned(stored: Buffer | undefined): VersionedValue | undefined
     version: { block: Number(stored.readBigUInt64BE(0)), tx: stored.readUInt32BE(8) },
     value: Buffer.from(stored.subarray(12)),
   };
+}
+
+function decodeVersion(stored: Buffer | undefined): Version | null {
+  if (!stored || stored.length < 12) return null;
+  return { block: Number(stored.readBigUInt64BE(0)), tx: stored.readUInt32BE(8) };
 }
 
 function decodeTxLocation(value: Buffer | undefined): TxLocation | undefined {

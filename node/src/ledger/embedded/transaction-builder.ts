@@ -4,6 +4,7 @@ import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import {
   endorserTransactionPayload,
   envelopeBytes,
+  writeEndorserTransactionPayload,
   type EndorserTransactionParts,
 } from '../../fabric/endorser-transaction';
 import { ProtoWriter } from '../../fabric/proto-writer';
@@ -260,9 +261,13 @@ export async function endorseTransaction(
     return { endorsed, ...(await buildTransactionEnvelope(input.proposal, endorsed, input.creator)) };
   }
   const endorsed = { proposalResponsePayloadBytes, endorserBytes, endorsementSignature: signed.endorsementSignature };
-  const payload = endorserTransactionPayload(transactionParts(input.proposal, endorsed));
-  return { endorsed, envelopeBytes: envelopeBytes(payload, signed.transactionSignature) };
+  // The payload is needed only until it is copied into the envelope, in this same turn.
+  const payload = writeEndorserTransactionPayload(payloadScratch.reset(), transactionParts(input.proposal, endorsed));
+  return { endorsed, envelopeBytes: envelopeBytes(payload.view(), signed.transactionSignature) };
 }
+
+/** Where endorseTransaction writes each envelope payload before copying it into the envelope. */
+const payloadScratch = new ProtoWriter(16 * 1024);
 
 function transactionParts(built: BuiltProposal, endorsed: Endorsed): EndorserTransactionParts {
   return {
