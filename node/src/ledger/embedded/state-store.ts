@@ -147,8 +147,8 @@ export class StateStore implements StateReader {
   // hundred reads cost well under a millisecond of main-thread time, while getMany's answer waits
   // behind whatever the main thread is running, and every caller of the block waits with it.
 
-  async getVersions(keys: Key[]): Promise<Array<Version | null>> {
-    return keys.map((key) => decodeVersion(this.db.getSync(key)));
+  getVersions(keys: Key[]): Promise<Array<Version | null>> {
+    return new Promise((resolve) => resolve(keys.map((key) => decodeVersion(this.db.getSync(key)))));
   }
 
   async savepoint(): Promise<Savepoint | undefined> {
@@ -169,8 +169,10 @@ export class StateStore implements StateReader {
   }
 
   /** txLocation of many transactions (the committer's duplicate check). */
-  async txLocations(txIds: readonly string[]): Promise<Array<TxLocation | undefined>> {
-    return txIds.map((txId) => decodeTxLocation(this.db.getSync(StateStore.txKey(txId))));
+  txLocations(txIds: readonly string[]): Promise<Array<TxLocation | undefined>> {
+    return new Promise((resolve) =>
+      resolve(txIds.map((txId) => decodeTxLocation(this.db.getSync(StateStore.txKey(txId))))),
+    );
   }
 
   static encodeTxLocation(location: TxLocation): Buffer {
