@@ -7,6 +7,7 @@ import { keyModificationBytes } from '../../../node/src/ledger/embedded/embedded
 import {
   buildProposal,
   buildTransactionEnvelope,
+  chaincodeEventBytes,
   endorse,
   endorseTransaction,
   proposalHash,
@@ -465,6 +466,26 @@ describe('embedded ledger transactions written with ProtoWriter', () => {
       });
     }
   }
+
+  it('chaincode events: names, payloads large and empty, as the generated code writes them', () => {
+    const cases: Array<[string, string, string, Uint8Array]> = [
+      ['gnc', 'tx1', 'DeclarationLodged', Buffer.from('{"id":"DEC-1"}')],
+      ['gnc', 'tx2', 'Événement', Buffer.alloc(0)],
+      ['', '', '', large],
+    ];
+    for (const [chaincodeName, txId, eventName, payload] of cases) {
+      const ref = new peer.ChaincodeEvent();
+      ref.setChaincodeId(chaincodeName);
+      ref.setTxId(txId);
+      ref.setEventName(eventName);
+      ref.setPayload(payload);
+      assert.deepEqual(
+        chaincodeEventBytes({ chaincodeName, txId, eventName, payload }),
+        Buffer.from(ref.serializeBinary()),
+        eventName,
+      );
+    }
+  });
 
   it('history records (KeyModification): values, empty values, deletes', () => {
     const cases: Array<[string, Uint8Array | null, { seconds: number; nanos: number }]> = [

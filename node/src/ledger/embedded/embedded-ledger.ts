@@ -37,7 +37,13 @@ import {
   type CollectionDefinition,
 } from './channel-config';
 import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
-import { buildProposal, endorseTransaction, timestampFields, type BuiltProposal } from './transaction-builder';
+import {
+  buildProposal,
+  chaincodeEventBytes,
+  endorseTransaction,
+  timestampFields,
+  type BuiltProposal,
+} from './transaction-builder';
 import { decodePrivateWrites, decodeTxEffects, type TxEffects } from './tx-effects';
 import {
   compareKeys,
@@ -289,16 +295,12 @@ export class EmbeddedLedger {
     let event: Simulation['event'];
     if (stub.chaincodeEvent) {
       // As the peer does: the shim sets name and payload, the peer adds chaincode id and tx id.
-      stub.chaincodeEvent.setChaincodeId(this.options.chaincodeName);
-      stub.chaincodeEvent.setTxId(built.txId);
-      event = {
-        bytes: stub.chaincodeEvent.serializeBinary(),
-        fields: {
-          chaincodeName: this.options.chaincodeName,
-          eventName: stub.chaincodeEvent.getEventName(),
-          payload: Buffer.from(stub.chaincodeEvent.getPayload_asU8()),
-        },
+      const fields = {
+        chaincodeName: this.options.chaincodeName,
+        eventName: stub.chaincodeEvent.getEventName(),
+        payload: Buffer.from(stub.chaincodeEvent.getPayload_asU8()),
       };
+      event = { bytes: chaincodeEventBytes({ ...fields, txId: built.txId }), fields };
     }
     return { built, simulator, response, event };
   }

@@ -8,6 +8,7 @@ import {
   type EndorserTransactionParts,
 } from '../../fabric/endorser-transaction';
 import { ProtoWriter } from '../../fabric/proto-writer';
+import { encodedVarintLength } from '../../fabric/varint';
 import { signEndorsedTransactionAsync } from '../../identity/signer';
 import type { SigningIdentity } from '../../identity/signing-identity';
 
@@ -177,6 +178,30 @@ export function proposalHash(built: BuiltProposal): Buffer {
     .update(built.signatureHeaderBytes)
     .update(built.proposalPayloadForBlockBytes)
     .digest();
+}
+
+/**
+ * ChaincodeEvent{chaincode_id=1, tx_id=2, event_name=3, payload=4}, written in one pass into a
+ * buffer of its exact size.
+ */
+export function chaincodeEventBytes(event: {
+  chaincodeName: string;
+  txId: string;
+  eventName: string;
+  payload: Uint8Array;
+}): Buffer {
+  const field = (length: number) => (length === 0 ? 0 : 1 + encodedVarintLength(length) + length);
+  const size =
+    field(Buffer.byteLength(event.chaincodeName)) +
+    field(Buffer.byteLength(event.txId)) +
+    field(Buffer.byteLength(event.eventName)) +
+    field(event.payload.length);
+  return new ProtoWriter(size)
+    .string(1, event.chaincodeName)
+    .string(2, event.txId)
+    .string(3, event.eventName)
+    .bytes(4, event.payload)
+    .view();
 }
 
 export interface EndorsementInput {
