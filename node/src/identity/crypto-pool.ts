@@ -17,9 +17,8 @@ type CryptoJobRequest = WithoutId<CryptoJob>;
  * ECDSA on a second thread. A busy node signs three times and verifies once per transaction;
  * done on the main thread (even through crypto's thread-pool callbacks, whose per-call set-up
  * costs most of a P-256 signature) that is a fifth of its time. Here the operations of one
- * event-loop turn go to a worker thread in one message and come back in a few (the worker answers
- * what it has finished every couple of milliseconds), so the main thread pays a copy per operation
- * and the arithmetic runs on the other core.
+ * event-loop turn go to a worker thread in one message and come back in one message, so the
+ * main thread pays a copy per operation and the arithmetic runs on the other core.
  *
  * The worker is unref'd: it never keeps a process alive. If it cannot start or dies, callers get
  * the error and fall back to signing on the main thread (see signer.ts).

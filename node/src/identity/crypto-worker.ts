@@ -14,9 +14,6 @@ import { p1363ToLowSDer } from './der';
 
 const keys = new Map<number, KeyObject>();
 
-/** How long finished results of a batch may wait for the rest (see the message handler). */
-const REPLY_INTERVAL_MS = 2;
-
 /**
  * Where the messages of endorse jobs are put together before they are signed: one buffer for
  * the life of the worker rather than two of a few KiB per job, which the worker (allocating
@@ -32,17 +29,8 @@ parentPort?.on('message', (batch: PackedJobs) => {
   for (const item of batch.keys) {
     keys.set(item.keyId, item.type === 'private' ? createPrivateKey(item.pem) : createPublicKey(item.pem));
   }
-  let results: CryptoResult[] = [];
-  let sentAt = performance.now();
+  const results: CryptoResult[] = [];
   for (const item of unpackJobs(batch)) {
-    // A batch holds a whole turn's operations (a hundred or more when a block's callers submit
-    // together); answering the finished ones every few milliseconds lets the main thread go on
-    // with them while the rest are computed, instead of both threads taking turns to wait.
-    if (results.length > 0 && performance.now() - sentAt >= REPLY_INTERVAL_MS) {
-      reply(results);
-      results = [];
-      sentAt = performance.now();
-    }
     const key = keys.get(item.keyId);
     if (!key) {
       results.push({ id: item.id, error: `unknown key ${item.keyId}` });
@@ -73,10 +61,6 @@ parentPort?.on('message', (batch: PackedJobs) => {
       results.push({ id: item.id, error: error instanceof Error ? error.message : String(error) });
     }
   }
-  reply(results);
-});
-
-function reply(results: CryptoResult[]): void {
   const { packed, transfer } = packResults(results);
   parentPort?.postMessage(packed, transfer);
-}
+});

@@ -104,20 +104,6 @@ describe('Signer', () => {
       const swapped = await verifySignatureAsync(issued.certificatePem, messages[0] ?? pool, signatures[1] ?? pool);
       assert.equal(swapped, false);
     });
-
-    it('answers every job of a batch that takes the worker many reply intervals', async () => {
-      // 600 signatures and verifications in one turn: the worker answers them in several messages.
-      const messages = Array.from({ length: 300 }, (_, i) => utf8(`job ${i}`));
-      const signatures = await Promise.all(messages.map((m) => signer.signAsync(m)));
-      const checks = await Promise.all(
-        messages.map((m, i) => verifySignatureAsync(issued.certificatePem, m, signatures[i] ?? new Uint8Array())),
-      );
-      assert.deepEqual(
-        checks,
-        messages.map(() => true),
-      );
-      assert.equal(new Set(signatures.map((sig) => Buffer.from(sig).toString('hex'))).size, messages.length);
-    });
   });
 
   describe('signEndorsedTransactionAsync (crypto worker)', () => {

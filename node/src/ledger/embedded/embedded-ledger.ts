@@ -264,8 +264,8 @@ export class EmbeddedLedger {
       built.signedProposal.getProposalBytes_asU8(),
       built.signedProposal.getSignature_asU8(),
     );
-    // The crypto worker answers many proposal signatures in one message, so their contracts
-    // would all run in that message's turn and the verifications asked for meanwhile
+    // The crypto worker answers a whole turn's proposal signatures in one message, so their
+    // contracts would all run in that message's turn and the verifications asked for meanwhile
     // would reach the worker only after the last of them, a whole round trip on every caller's
     // path. Running the contract in the next turn sends the verifications first: the worker
     // checks them while the contracts run.
@@ -416,8 +416,8 @@ export class EmbeddedLedger {
 
   /**
    * Block cutting. Callers acknowledged together by one block submit their next transactions
-   * together, and their endorsements reach the queue together (the crypto worker answers a turn's
-   * signatures in a few messages), so transactions arrive in waves. Cutting whatever is queued
+   * together, and their endorsements reach the queue together (the crypto worker answers a whole
+   * turn's signatures in one message), so transactions arrive in waves. Cutting whatever is queued
    * the moment the previous block is durable either makes blocks of one or two transactions, each
    * paying a block's fsyncs, signature and LevelDB write, or one block of the whole wave, during
    * whose commit every caller waits and the main thread idles. Like an orderer's batch timeout,
