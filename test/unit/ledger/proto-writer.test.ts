@@ -10,6 +10,7 @@ import {
   chaincodeEventBytes,
   endorse,
   endorseTransaction,
+  newNonce,
   proposalHash,
   serializeIdentity,
   type BuiltProposal,
@@ -505,6 +506,18 @@ describe('embedded ledger transactions written with ProtoWriter', () => {
       ref.setIsDelete(value === null);
       assert.deepEqual(keyModificationBytes(txId, value, timestamp), Buffer.from(ref.serializeBinary()), txId);
     }
+  });
+});
+
+describe('newNonce', () => {
+  it('hands out 24-byte nonces that differ, across the draws it takes them from', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2500; i++) {
+      const nonce = newNonce();
+      assert.equal(nonce.length, 24);
+      seen.add(nonce.toString('hex'));
+    }
+    assert.equal(seen.size, 2500);
   });
 });
 

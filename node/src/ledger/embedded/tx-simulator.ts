@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { ProtoWriter } from '../../fabric/proto-writer';
 import { HistoryQueryIterator, StateQueryIterator } from 'fabric-shim/lib/iterators';
@@ -377,7 +377,7 @@ function writeKvWrite(w: ProtoWriter, field: number, { key, value }: PublicWrite
 }
 
 export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 /** Version{block_num=1, tx_num=2} as field `field`. */
