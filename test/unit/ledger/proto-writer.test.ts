@@ -509,6 +509,89 @@ describe('embedded ledger transactions written with ProtoWriter', () => {
   });
 });
 
+describe('buildProposal', () => {
+  /** Decoded and written again by the generated code: the same bytes when they are its encoding. */
+  const canonical = <T extends { serializeBinary(): Uint8Array }>(
+    decode: (bytes: Uint8Array) => T,
+    bytes: Uint8Array,
+  ): T => {
+    const message = decode(bytes);
+    assert.deepEqual(Buffer.from(message.serializeBinary()), Buffer.from(bytes));
+    return message;
+  };
+
+  for (const [name, args, transient] of [
+    ['plain arguments', ['Declaration:Lodge', '{"id":"DEC-1"}'], undefined],
+    ['an empty and a large argument', ['Declaration:Lodge', '', 'x'.repeat(70_000)], undefined],
+    ['a transient map', ['Declaration:Lodge', '{}'], { b: Buffer.from('2'), a: Buffer.alloc(0) }],
+  ] as const) {
+    it(`writes the messages the generated code writes: ${name}`, async () => {
+      const creator = fakeIdentity('CustomsAMSP');
+      const timestamp = new Date(Date.UTC(2026, 10, 23, 7, 30, 0, 456));
+      const built = await buildProposal({
+        channelId: 'gnc',
+        chaincodeName: 'gnc',
+        args: args.map((a) => Buffer.from(a)),
+        transient,
+        creator,
+        timestamp,
+      });
+      const signed = built.signedProposal;
+      const proposal = canonical((b) => peer.Proposal.deserializeBinary(b), signed.getProposalBytes_asU8());
+      assert.deepEqual(Buffer.from(signed.getSignature_asU8()), Buffer.from(creator.sign(proposal.serializeBinary())));
+      const header = canonical((b) => common.Header.deserializeBinary(b), proposal.getHeader_asU8());
+      assert.deepEqual(Buffer.from(header.getChannelHeader_asU8()), Buffer.from(built.channelHeaderBytes));
+      assert.deepEqual(Buffer.from(header.getSignatureHeader_asU8()), Buffer.from(built.signatureHeaderBytes));
+
+      const channelHeader = canonical((b) => common.ChannelHeader.deserializeBinary(b), built.channelHeaderBytes);
+      assert.equal(channelHeader.getType(), common.HeaderType.ENDORSER_TRANSACTION);
+      assert.equal(channelHeader.getChannelId(), 'gnc');
+      assert.equal(channelHeader.getTxId(), built.txId);
+      assert.equal(channelHeader.getTimestamp()?.getSeconds(), Math.floor(timestamp.getTime() / 1000));
+      assert.equal(channelHeader.getTimestamp()?.getNanos(), 456_000_000);
+      const extension = canonical(
+        (b) => peer.ChaincodeHeaderExtension.deserializeBinary(b),
+        channelHeader.getExtension_asU8(),
+      );
+      assert.equal(extension.getChaincodeId()?.getName(), 'gnc');
+
+      const signatureHeader = canonical((b) => common.SignatureHeader.deserializeBinary(b), built.signatureHeaderBytes);
+      assert.deepEqual(Buffer.from(signatureHeader.getCreator_asU8()), Buffer.from(serializeIdentity(creator)));
+      assert.equal(
+        built.txId,
+        createHash('sha256').update(signatureHeader.getNonce_asU8()).update(built.creatorBytes).digest('hex'),
+      );
+
+      const payload = canonical((b) => peer.ChaincodeProposalPayload.deserializeBinary(b), proposal.getPayload_asU8());
+      assert.deepEqual(Buffer.from(proposal.getPayload_asU8()), Buffer.from(built.proposalPayloadBytes));
+      assert.deepEqual(
+        [...payload.getTransientmapMap().entries()].map(([k, v]) => [k, Buffer.from(v as Uint8Array)]),
+        Object.entries(transient ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+      const forBlock = canonical(
+        (b) => peer.ChaincodeProposalPayload.deserializeBinary(b),
+        built.proposalPayloadForBlockBytes,
+      );
+      assert.equal(forBlock.getTransientmapMap().getLength(), 0);
+      const invocation = canonical((b) => peer.ChaincodeInvocationSpec.deserializeBinary(b), forBlock.getInput_asU8());
+      const spec = invocation.getChaincodeSpec();
+      assert.equal(spec?.getType(), peer.ChaincodeSpec.Type.NODE);
+      assert.equal(spec?.getChaincodeId()?.getName(), 'gnc');
+      assert.deepEqual(
+        spec
+          ?.getInput()
+          ?.getArgsList_asU8()
+          .map((a) => Buffer.from(a).toString()),
+        [...args],
+      );
+      assert.deepEqual(
+        built.input.getArgsList_asU8().map((a) => Buffer.from(a).toString()),
+        [...args],
+      );
+    });
+  }
+});
+
 describe('newNonce', () => {
   it('hands out 24-byte nonces that differ, across the draws it takes them from', () => {
     const seen = new Set<string>();

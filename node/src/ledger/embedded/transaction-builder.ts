@@ -40,7 +40,6 @@ export interface BuiltProposal {
   proposalPayloadBytes: Uint8Array;
   /** ChaincodeProposalPayload without the transient map (what goes into the block). */
   proposalPayloadForBlockBytes: Uint8Array;
-  proposal: peer.Proposal;
   signedProposal: peer.SignedProposal;
   input: peer.ChaincodeInput;
 }
@@ -107,50 +106,57 @@ export function newSignatureHeader(creatorBytes: Uint8Array, nonce: Uint8Array =
   return header;
 }
 
+/**
+ * The signed proposal a Fabric client sends (protoutil.CreateChaincodeProposal), its messages
+ * written in one pass each (ProtoWriter, fields in field-number order, the bytes the generated
+ * code writes: tested). Proto3 leaves out ChannelHeader.version and epoch (0), ChaincodeSpec's
+ * timeout and ChaincodeInput's decorations and is_init; every argument is written, an empty one too
+ * (a repeated field).
+ */
 export async function buildProposal(input: ProposalInput): Promise<BuiltProposal> {
   const timestamp = input.timestamp ?? new Date();
   const creatorBytes = serializeIdentity(input.creator);
   const nonce = newNonce();
   const txId = computeTxId(nonce, creatorBytes);
+  const { seconds, nanos } = timestampFields(timestamp);
 
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(input.chaincodeName);
-  const extension = new peer.ChaincodeHeaderExtension();
-  extension.setChaincodeId(chaincodeId);
+  // ChannelHeader{type=1, timestamp=3: Timestamp{seconds=1, nanos=2}, channel_id=4, tx_id=5,
+  // extension=7: ChaincodeHeaderExtension{chaincode_id=2: ChaincodeID{name=2}}}.
+  const channelHeaderBytes = new ProtoWriter(256 + input.channelId.length + input.chaincodeName.length * 3)
+    .uint(1, common.HeaderType.ENDORSER_TRANSACTION)
+    .begin(3)
+    .uint(1, seconds)
+    .uint(2, nanos)
+    .end()
+    .string(4, input.channelId)
+    .string(5, txId)
+    .begin(7)
+    .begin(2)
+    .string(2, input.chaincodeName)
+    .end()
+    .end(true)
+    .finish();
+  // SignatureHeader{creator=1, nonce=2}.
+  const signatureHeaderBytes = new ProtoWriter(creatorBytes.length + nonce.length + 16)
+    .bytes(1, creatorBytes)
+    .bytes(2, nonce)
+    .finish();
 
-  const channelHeader = new common.ChannelHeader();
-  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
-  channelHeader.setVersion(0);
-  channelHeader.setChannelId(input.channelId);
-  channelHeader.setTxId(txId);
-  channelHeader.setEpoch(0);
-  channelHeader.setTimestamp(toTimestamp(timestamp));
-  channelHeader.setExtension$(extension.serializeBinary());
-  const channelHeaderBytes = channelHeader.serializeBinary();
-
-  const signatureHeaderBytes = newSignatureHeader(creatorBytes, nonce).serializeBinary();
-
-  const header = new common.Header();
-  header.setChannelHeader(channelHeaderBytes);
-  header.setSignatureHeader(signatureHeaderBytes);
-
-  const chaincodeInput = new peer.ChaincodeInput();
-  chaincodeInput.setArgsList(input.args.map((a) => a));
-  const spec = new peer.ChaincodeSpec();
-  spec.setType(peer.ChaincodeSpec.Type.NODE);
-  spec.setChaincodeId(chaincodeId);
-  spec.setInput(chaincodeInput);
-  const invocation = new peer.ChaincodeInvocationSpec();
-  invocation.setChaincodeSpec(spec);
-
-  const invocationBytes = invocation.serializeBinary();
-  const payloadForBlock = new peer.ChaincodeProposalPayload();
-  payloadForBlock.setInput(invocationBytes);
-  const proposalPayloadForBlockBytes = payloadForBlock.serializeBinary();
+  // ChaincodeInvocationSpec{chaincode_spec=1: ChaincodeSpec{type=1, chaincode_id=2: ChaincodeID{name=2},
+  // input=3: ChaincodeInput{args=1}}}.
+  let argsLength = 0;
+  for (const arg of input.args) argsLength += arg.length + 6;
+  const invocation = new ProtoWriter(64 + input.chaincodeName.length * 3 + argsLength);
+  invocation.begin(1).uint(1, peer.ChaincodeSpec.Type.NODE).begin(2).string(2, input.chaincodeName).end().begin(3);
+  for (const arg of input.args) invocation.begin(1).raw(arg).end();
+  invocation.end().end();
+  const invocationBytes = invocation.view();
+  // ChaincodeProposalPayload{input=1} without the transient map.
+  const proposalPayloadForBlockBytes = new ProtoWriter(invocationBytes.length + 8).bytes(1, invocationBytes).finish();
 
   // Without a transient map the two payloads are the same message, hence the same bytes.
   const transientKeys = Object.keys(input.transient ?? {});
-  let proposalPayloadBytes = proposalPayloadForBlockBytes;
+  let proposalPayloadBytes: Uint8Array = proposalPayloadForBlockBytes;
   if (transientKeys.length > 0) {
     const payload = new peer.ChaincodeProposalPayload();
     payload.setInput(invocationBytes);
@@ -161,14 +167,22 @@ export async function buildProposal(input: ProposalInput): Promise<BuiltProposal
     proposalPayloadBytes = payload.serializeBinary();
   }
 
-  const proposal = new peer.Proposal();
-  proposal.setHeader(header.serializeBinary());
-  proposal.setPayload(proposalPayloadBytes);
-  const proposalBytes = proposal.serializeBinary();
+  // Proposal{header=1: Header{channel_header=1, signature_header=2}, payload=2}.
+  const proposalBytes = new ProtoWriter(
+    channelHeaderBytes.length + signatureHeaderBytes.length + proposalPayloadBytes.length + 32,
+  )
+    .begin(1)
+    .bytes(1, channelHeaderBytes)
+    .bytes(2, signatureHeaderBytes)
+    .end(true)
+    .bytes(2, proposalPayloadBytes)
+    .finish();
 
   const signedProposal = new peer.SignedProposal();
   signedProposal.setProposalBytes(proposalBytes);
   signedProposal.setSignature(await input.creator.signAsync(proposalBytes));
+  const chaincodeInput = new peer.ChaincodeInput();
+  chaincodeInput.setArgsList([...input.args]);
 
   return {
     txId,
@@ -178,7 +192,6 @@ export async function buildProposal(input: ProposalInput): Promise<BuiltProposal
     creatorBytes,
     proposalPayloadBytes,
     proposalPayloadForBlockBytes,
-    proposal,
     signedProposal,
     input: chaincodeInput,
   };
