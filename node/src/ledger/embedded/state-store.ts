@@ -56,11 +56,13 @@ export class StateStore implements StateReader {
 
   // ---- keys -------------------------------------------------------------------------------
 
+  // Keys are written straight into one buffer of their size: they are made for every read and
+  // write of every transaction, and the concatenation of three buffers allocated four.
   static stateKey(namespace: string, key: string): Key {
-    return Buffer.concat([Buffer.from('s' + namespace, 'utf8'), SEP, Buffer.from(key, 'utf8')]);
+    return prefixedKey(0x73 /* s */, namespace, key);
   }
   static privateKey(collection: string, key: string): Key {
-    return Buffer.concat([Buffer.from('p' + collection, 'utf8'), SEP, Buffer.from(key, 'utf8')]);
+    return prefixedKey(0x70 /* p */, collection, key);
   }
   static privateHashKey(collection: string, keyHash: Uint8Array): Key {
     return Buffer.concat([Buffer.from('h' + collection, 'utf8'), SEP, keyHash]);
@@ -72,7 +74,17 @@ export class StateStore implements StateReader {
     return Buffer.concat([Buffer.from('y' + namespace, 'utf8'), SEP, len, keyBytes]);
   }
   static historyKey(namespace: string, key: string, version: Version): Key {
-    return Buffer.concat([StateStore.historyPrefix(namespace, key), encodeVersion(version)]);
+    const namespaceLength = Buffer.byteLength(namespace, 'utf8');
+    const keyLength = Buffer.byteLength(key, 'utf8');
+    const out = Buffer.allocUnsafe(1 + namespaceLength + 1 + 4 + keyLength + 12);
+    out[0] = 0x79; // y
+    let at = 1 + out.write(namespace, 1, 'utf8');
+    out[at++] = 0;
+    out.writeUInt32BE(keyLength, at);
+    at += 4;
+    at += out.write(key, at, 'utf8');
+    writeVersion(out, at, version);
+    return out;
   }
   static txKey(txId: string): Key {
     return Buffer.from('t' + txId, 'utf8');
@@ -224,14 +236,34 @@ export class StateStore implements StateReader {
 }
 
 export function encodeVersion(version: Version): Buffer {
-  const out = Buffer.alloc(12);
-  out.writeBigUInt64BE(BigInt(version.block), 0);
-  out.writeUInt32BE(version.tx, 8);
+  const out = Buffer.allocUnsafe(12);
+  writeVersion(out, 0, version);
   return out;
 }
 
 export function encodeVersioned(version: Version, value: Uint8Array): Buffer {
-  return Buffer.concat([encodeVersion(version), value]);
+  const out = Buffer.allocUnsafe(12 + value.length);
+  writeVersion(out, 0, version);
+  out.set(value, 12);
+  return out;
+}
+
+/** block as 8 bytes and tx as 4, big-endian (block numbers stay below 2^53). */
+function writeVersion(out: Buffer, at: number, version: Version): void {
+  out.writeUInt32BE(Math.floor(version.block / 0x1_0000_0000), at);
+  out.writeUInt32BE(version.block >>> 0, at + 4);
+  out.writeUInt32BE(version.tx, at + 8);
+}
+
+/** <prefix byte><name>\0<key>, names and keys as UTF-8. */
+function prefixedKey(prefix: number, name: string, key: string): Buffer {
+  const nameLength = Buffer.byteLength(name, 'utf8');
+  const out = Buffer.allocUnsafe(2 + nameLength + Buffer.byteLength(key, 'utf8'));
+  out[0] = prefix;
+  out.write(name, 1, 'utf8');
+  out[1 + nameLength] = 0;
+  out.write(key, 2 + nameLength, 'utf8');
+  return out;
 }
 
 function decodeVersioned(stored: Buffer | undefined): VersionedValue | undefined {
