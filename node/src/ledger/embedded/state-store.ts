@@ -24,6 +24,9 @@ export type BatchOp = { type: 'put'; key: Key; value: Buffer } | { type: 'del'; 
 
 const SEP = Buffer.from([0]);
 
+/** LevelDB memtable size (LevelDB's default is 4 MiB); see StateStore.open. */
+const WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
+
 export interface Savepoint {
   block: number;
   headerHash: Buffer;
@@ -45,7 +48,15 @@ export class StateStore implements StateReader {
   private constructor(private readonly db: ClassicLevel<Buffer, Buffer>) {}
 
   static async open(location: string): Promise<StateStore> {
-    const db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const db = new ClassicLevel<Buffer, Buffer>(location, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+      // Every transaction writes its values twice (state and history): with LevelDB's 4 MiB
+      // memtable a burst flushed a level-0 file every ~1,000 transactions, and the compactions
+      // that follow ran on this machine's two cores beside the node. A larger memtable flushes
+      // and compacts less often; the write-ahead log and its sync are unchanged.
+      writeBufferSize: WRITE_BUFFER_BYTES,
+    });
     await db.open();
     return new StateStore(db);
   }
