@@ -33,6 +33,9 @@ export async function ledgerBenchmark(argv: string[]): Promise<void> {
     let peakRss = 0;
     const latencies: number[] = [];
     const heightBefore = ledger.height;
+    // CPU time says what a transaction costs whatever else the VM runs meanwhile (tx/s does not).
+    const cpuBefore = process.cpuUsage();
+    const mainCpuBefore = process.threadCpuUsage();
     const started = process.hrtime.bigint();
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     await Promise.all(
@@ -46,6 +49,8 @@ export async function ledgerBenchmark(argv: string[]): Promise<void> {
       }),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    const mainCpu = process.threadCpuUsage(mainCpuBefore);
     clearInterval(sampler);
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
@@ -56,6 +61,9 @@ export async function ledgerBenchmark(argv: string[]): Promise<void> {
     );
     console.log(`latency p50: ${pct(50).toFixed(1)} ms`);
     console.log(`latency p99: ${pct(99).toFixed(1)} ms`);
+    const perTx = (usage: NodeJS.CpuUsage) => Math.round((usage.user + usage.system) / total);
+    console.log(`cpu per transaction, all threads: ${perTx(cpu)} us`);
+    console.log(`cpu per transaction, main thread: ${perTx(mainCpu)} us`);
     console.log(`resident memory at rest: ${Math.round(rssAtRest / 1048576)} MB`);
     console.log(`resident memory peak under load: ${Math.round(peakRss / 1048576)} MB`);
   } finally {

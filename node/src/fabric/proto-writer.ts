@@ -38,6 +38,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Bytes as they are, no tag or length: for putting a message together from serialised parts. */
+  raw(value: Uint8Array): this {
+    this.reserve(value.length);
+    this.buffer.set(value, this.pos);
+    this.pos += value.length;
+    return this;
+  }
+
   /** A string field as UTF-8; omitted when empty. */
   string(field: number, value: string): this {
     if (value.length === 0) return this;
@@ -113,8 +121,31 @@ export class ProtoWriter {
 
   /** The message written so far, in a buffer of its own. */
   finish(): Buffer {
-    if (this.open.length > 0) throw new Error(`ProtoWriter.finish() with ${this.open.length} open sub-message(s)`);
+    this.assertClosed('finish');
     return Buffer.from(this.buffer.subarray(0, this.pos));
+  }
+
+  /**
+   * The message written so far as a view into the writer's buffer, without a copy: valid until
+   * the writer is written to or reset. For a scratch writer whose message is used right away.
+   */
+  view(): Buffer {
+    this.assertClosed('view');
+    return this.buffer.subarray(0, this.pos);
+  }
+
+  /** Starts a new message in the same buffer (see {@link view}). */
+  reset(): this {
+    this.pos = 0;
+    this.open.length = 0;
+    this.openTags.length = 0;
+    return this;
+  }
+
+  private assertClosed(method: string): void {
+    if (this.open.length > 0) {
+      throw new Error(`ProtoWriter.${method}() with ${this.open.length} open sub-message(s)`);
+    }
   }
 
   private tag(field: number, wireType: number): void {

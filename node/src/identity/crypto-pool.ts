@@ -9,6 +9,10 @@ import {
   type PackedResults,
 } from './crypto-batch';
 
+/** A job as callers ask for it; the pool gives it its id. */
+type WithoutId<Job> = Job extends unknown ? Omit<Job, 'id'> : never;
+type CryptoJobRequest = WithoutId<CryptoJob>;
+
 /**
  * ECDSA on a second thread. A busy node signs three times and verifies once per transaction;
  * done on the main thread (even through crypto's thread-pool callbacks, whose per-call set-up
@@ -68,9 +72,7 @@ class CryptoPool {
     return keyId;
   }
 
-  run(
-    job: Omit<Extract<CryptoJob, { kind: 'sign' }>, 'id'> | Omit<Extract<CryptoJob, { kind: 'verify' }>, 'id'>,
-  ): Promise<CryptoResult> {
+  run(job: CryptoJobRequest): Promise<CryptoResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.ensureWorker().ref();

@@ -12,7 +12,13 @@ export {
   type IssuedCertificate,
   type NodeOU,
 } from './certificate-authority';
-export { createSigningIdentity, verifySignature, verifySignatureAsync, type SigningIdentityOptions } from './signer';
+export {
+  createSigningIdentity,
+  signEndorsedTransactionAsync,
+  verifySignature,
+  verifySignatureAsync,
+  type SigningIdentityOptions,
+} from './signer';
 export { writeMspFolder, writeVerifyingMspFolder, loadSigningIdentity, type MspFolderContents } from './msp-folder';
 export { createMspVerifier, type MspVerifier, type TrustedMsp, type ValidatedIdentity } from './msp-verifier';
 export { IdentityInvalidError, IdentityNotFoundError, IdentityValidationError } from './identity-errors';

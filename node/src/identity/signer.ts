@@ -3,6 +3,7 @@ import { asError } from '../errors';
 import { P256_HALF_N, p1363ToLowSDer, parseEcdsaSignature } from './der';
 import { IdentityInvalidError } from './identity-errors';
 import { assertP256KeyPair, isP256PublicKey } from './keys';
+import type { EndorsementParts } from './crypto-batch';
 import { cryptoPool } from './crypto-pool';
 import type { SigningIdentity } from './signing-identity';
 
@@ -36,7 +37,7 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
   }
   assertP256KeyPair(cert, key, opts.mspId);
   const { mspId, certificatePem } = opts;
-  return Object.freeze({
+  const identity: SigningIdentity = Object.freeze({
     mspId,
     certificatePem,
     sign(message: Uint8Array): Uint8Array {
@@ -56,6 +57,41 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
       return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
     },
   });
+  privateKeyPems.set(identity, opts.privateKeyPem);
+  return identity;
+}
+
+/** The private keys of the identities made here, for jobs that sign with two of them at once. */
+const privateKeyPems = new WeakMap<SigningIdentity, string>();
+
+/**
+ * An endorsement and the transaction signature that follows it, in one trip to the crypto worker:
+ * `endorser` signs proposal response payload || endorser identity, then `creator` signs the
+ * envelope payload carrying that endorsement (endorserTransactionPayload). Resolves undefined when
+ * the worker cannot do it (no worker, an identity not made by createSigningIdentity, the worker
+ * gone): the caller then signs the two one after the other.
+ */
+export async function signEndorsedTransactionAsync(
+  endorser: SigningIdentity,
+  creator: SigningIdentity,
+  parts: EndorsementParts,
+): Promise<{ endorsementSignature: Uint8Array; transactionSignature: Uint8Array } | undefined> {
+  const pool = cryptoPool();
+  const endorserPem = privateKeyPems.get(endorser);
+  const creatorPem = privateKeyPems.get(creator);
+  if (!pool || endorserPem === undefined || creatorPem === undefined) return undefined;
+  try {
+    const result = await pool.run({
+      kind: 'endorse',
+      keyId: pool.key(endorserPem, 'private'),
+      creatorKeyId: pool.key(creatorPem, 'private'),
+      parts,
+    });
+    if (!result.signature || !result.transactionSignature) return undefined;
+    return { endorsementSignature: result.signature, transactionSignature: result.transactionSignature };
+  } catch {
+    return undefined;
+  }
 }
 
 // Verification sees the same few creators over and over; parsing a PEM costs more than the

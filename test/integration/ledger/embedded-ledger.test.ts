@@ -148,6 +148,38 @@ describe('EmbeddedLedger', function () {
         await ledger.close();
       }
     });
+
+    it('validates each block against the one before it while that block is still being written to state', async () => {
+      // One transaction per block: the second and third are validated right after the block before
+      // them is appended, when its state write is usually still under way.
+      const ledger = await openTestLedger({
+        directory: path.join(tmp.dir, 'mvcc-consecutive'),
+        node: orgs.node,
+        nodeOrganization: orgs.nodeOrganization,
+        organizations: orgs.organizations,
+        overrides: { maxBlockTransactions: 1 },
+      });
+      try {
+        const officer = ledger.client(await orgs.user('customsA', 'officer'));
+        for (let round = 0; round < 5; round++) {
+          const id = uniqueId('DEC');
+          await lodge(ledger, id);
+          const heightBefore = ledger.height;
+          const assign = (lane: string) =>
+            officer.submit({ contract: 'Declaration', name: 'AssignLane', args: [id, lane] });
+          const outcomes = await Promise.allSettled([assign('GREEN'), assign('RED'), assign('YELLOW')]);
+          assert.equal(ledger.height - heightBefore, 3, 'one block per transaction');
+          assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'exactly one update commits');
+          for (const o of outcomes) {
+            if (o.status === 'fulfilled') continue;
+            assert.ok(o.reason instanceof LedgerCommitError);
+            assert.equal(o.reason.validationCode, 'MVCC_READ_CONFLICT');
+          }
+        }
+      } finally {
+        await ledger.close();
+      }
+    });
   });
 
   describe('block cutting', () => {

@@ -3,12 +3,14 @@ import { X509Certificate, createPublicKey, generateKeyPairSync, verify as crypto
 import {
   createCertificateAuthority,
   createSigningIdentity,
+  signEndorsedTransactionAsync,
   verifySignature,
   verifySignatureAsync,
   type CertificateAuthority,
   type IssuedCertificate,
   type SigningIdentity,
 } from '../../../node/src/identity';
+import { endorserTransactionPayload } from '../../../node/src/fabric/endorser-transaction';
 import { P256_HALF_N, parseEcdsaSignature } from '../../../node/src/identity/der';
 import { encodeRawSignature, highSVariant, utf8 } from './helpers';
 
@@ -101,6 +103,39 @@ describe('Signer', () => {
       });
       const swapped = await verifySignatureAsync(issued.certificatePem, messages[0] ?? pool, signatures[1] ?? pool);
       assert.equal(swapped, false);
+    });
+  });
+
+  describe('signEndorsedTransactionAsync (crypto worker)', () => {
+    const parts = {
+      proposalResponsePayload: utf8('proposal response payload'),
+      endorser: utf8('endorser identity'),
+      channelHeader: utf8('channel header'),
+      signatureHeader: utf8('signature header'),
+      proposalPayloadForBlock: utf8('proposal payload'),
+    };
+
+    it('signs the endorsement with the endorser key and the payload carrying it with the creator key', async () => {
+      const creatorCert = await ca.issue({ commonName: 'creator', nodeOU: 'client' });
+      const creator = createSigningIdentity({ mspId: 'CustomsNLMSP', ...creatorCert });
+      const signed = await signEndorsedTransactionAsync(signer, creator, parts);
+      assert.ok(signed, 'the worker made both signatures');
+      const endorsed = Buffer.concat([parts.proposalResponsePayload, parts.endorser]);
+      assert.equal(verifySignature(issued.certificatePem, endorsed, signed.endorsementSignature), true);
+      const payload = endorserTransactionPayload({ ...parts, endorsementSignature: signed.endorsementSignature });
+      assert.equal(verifySignature(creatorCert.certificatePem, payload, signed.transactionSignature), true);
+      assert.equal(verifySignature(issued.certificatePem, payload, signed.transactionSignature), false);
+    });
+
+    it('resolves undefined for an identity it holds no key of, so the caller signs itself', async () => {
+      const foreign: SigningIdentity = Object.freeze({
+        mspId: 'OtherMSP',
+        certificatePem: issued.certificatePem,
+        sign: (message: Uint8Array) => signer.sign(message),
+        signAsync: (message: Uint8Array) => signer.signAsync(message),
+      });
+      assert.equal(await signEndorsedTransactionAsync(signer, foreign, parts), undefined);
+      assert.equal(await signEndorsedTransactionAsync(foreign, signer, parts), undefined);
     });
   });
 

@@ -7,7 +7,10 @@ import { keyModificationBytes } from '../../../node/src/ledger/embedded/embedded
 import {
   buildProposal,
   buildTransactionEnvelope,
+  chaincodeEventBytes,
   endorse,
+  endorseTransaction,
+  newNonce,
   proposalHash,
   serializeIdentity,
   type BuiltProposal,
@@ -21,7 +24,12 @@ import {
   type StateReader,
   type Version,
 } from '../../../node/src/ledger/embedded/tx-simulator';
-import type { SigningIdentity } from '../../../node/src/identity/signing-identity';
+import {
+  createCertificateAuthority,
+  createSigningIdentity,
+  verifySignature,
+  type SigningIdentity,
+} from '../../../node/src/identity';
 
 /**
  * The hand-written protobuf encoding of the embedded ledger's per-transaction messages must give
@@ -149,6 +157,8 @@ function referenceEnvelope(
   c: EndorsementCase,
   endorser: SigningIdentity,
   creator: SigningIdentity,
+  /** Signatures to put in instead of signing (ECDSA signatures differ on every call). */
+  signatures?: { endorsement: Uint8Array; envelope: Uint8Array },
 ): { proposalResponsePayload: Uint8Array; envelope: Uint8Array } {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName('gnc');
@@ -170,7 +180,9 @@ function referenceEnvelope(
   const endorsement = new peer.Endorsement();
   const endorserBytes = serializeIdentity(endorser);
   endorsement.setEndorser(endorserBytes);
-  endorsement.setSignature(endorser.sign(Buffer.concat([proposalResponsePayload, endorserBytes])));
+  endorsement.setSignature(
+    signatures?.endorsement ?? endorser.sign(Buffer.concat([proposalResponsePayload, endorserBytes])),
+  );
   const endorsedAction = new peer.ChaincodeEndorsedAction();
   endorsedAction.setProposalResponsePayload(proposalResponsePayload);
   endorsedAction.setEndorsementsList([endorsement]);
@@ -191,7 +203,7 @@ function referenceEnvelope(
   const payloadBytes = payload.serializeBinary();
   const envelope = new common.Envelope();
   envelope.setPayload(payloadBytes);
-  envelope.setSignature(creator.sign(payloadBytes));
+  envelope.setSignature(signatures?.envelope ?? creator.sign(payloadBytes));
   return { proposalResponsePayload, envelope: envelope.serializeBinary() };
 }
 
@@ -333,6 +345,23 @@ describe('ProtoWriter', () => {
     assert.deepEqual(new ProtoWriter().uint(1, -1).string(2, '').finish(), Buffer.from(response.serializeBinary()));
   });
 
+  it('reused through reset and view: each message as a fresh writer gives it; raw bytes go in as they are', () => {
+    const scratch = new ProtoWriter(8);
+    for (const key of ['a', 'b'.repeat(300), '']) {
+      const viewed = scratch
+        .reset()
+        .begin(1)
+        .string(1, key)
+        .end()
+        .raw(Buffer.from([9, 9]))
+        .view();
+      const fresh = new ProtoWriter().begin(1).string(1, key).end().finish();
+      assert.deepEqual(viewed, Buffer.concat([fresh, Buffer.from([9, 9])]), `key of ${key.length}`);
+    }
+    scratch.reset().begin(1);
+    assert.throws(() => scratch.view(), /open sub-message/);
+  });
+
   it('writes an empty sub-message and a sub-message longer than 127 and 16383 bytes', () => {
     for (const size of [0, 127, 128, 16_383, 16_384, 2_097_152]) {
       const read = new kv.KVReadHash();
@@ -439,6 +468,26 @@ describe('embedded ledger transactions written with ProtoWriter', () => {
     }
   }
 
+  it('chaincode events: names, payloads large and empty, as the generated code writes them', () => {
+    const cases: Array<[string, string, string, Uint8Array]> = [
+      ['gnc', 'tx1', 'DeclarationLodged', Buffer.from('{"id":"DEC-1"}')],
+      ['gnc', 'tx2', 'Événement', Buffer.alloc(0)],
+      ['', '', '', large],
+    ];
+    for (const [chaincodeName, txId, eventName, payload] of cases) {
+      const ref = new peer.ChaincodeEvent();
+      ref.setChaincodeId(chaincodeName);
+      ref.setTxId(txId);
+      ref.setEventName(eventName);
+      ref.setPayload(payload);
+      assert.deepEqual(
+        chaincodeEventBytes({ chaincodeName, txId, eventName, payload }),
+        Buffer.from(ref.serializeBinary()),
+        eventName,
+      );
+    }
+  });
+
   it('history records (KeyModification): values, empty values, deletes', () => {
     const cases: Array<[string, Uint8Array | null, { seconds: number; nanos: number }]> = [
       ['tx1', Buffer.from('{"a":1}'), { seconds: 1_763_873_000, nanos: 123_000_000 }],
@@ -457,5 +506,171 @@ describe('embedded ledger transactions written with ProtoWriter', () => {
       ref.setIsDelete(value === null);
       assert.deepEqual(keyModificationBytes(txId, value, timestamp), Buffer.from(ref.serializeBinary()), txId);
     }
+  });
+});
+
+describe('buildProposal', () => {
+  /** Decoded and written again by the generated code: the same bytes when they are its encoding. */
+  const canonical = <T extends { serializeBinary(): Uint8Array }>(
+    decode: (bytes: Uint8Array) => T,
+    bytes: Uint8Array,
+  ): T => {
+    const message = decode(bytes);
+    assert.deepEqual(Buffer.from(message.serializeBinary()), Buffer.from(bytes));
+    return message;
+  };
+
+  for (const [name, args, transient] of [
+    ['plain arguments', ['Declaration:Lodge', '{"id":"DEC-1"}'], undefined],
+    ['an empty and a large argument', ['Declaration:Lodge', '', 'x'.repeat(70_000)], undefined],
+    ['a transient map', ['Declaration:Lodge', '{}'], { b: Buffer.from('2'), a: Buffer.alloc(0) }],
+  ] as const) {
+    it(`writes the messages the generated code writes: ${name}`, async () => {
+      const creator = fakeIdentity('CustomsAMSP');
+      const timestamp = new Date(Date.UTC(2026, 10, 23, 7, 30, 0, 456));
+      const built = await buildProposal({
+        channelId: 'gnc',
+        chaincodeName: 'gnc',
+        args: args.map((a) => Buffer.from(a)),
+        transient,
+        creator,
+        timestamp,
+      });
+      const signed = built.signedProposal;
+      const proposal = canonical((b) => peer.Proposal.deserializeBinary(b), signed.getProposalBytes_asU8());
+      assert.deepEqual(Buffer.from(signed.getSignature_asU8()), Buffer.from(creator.sign(proposal.serializeBinary())));
+      const header = canonical((b) => common.Header.deserializeBinary(b), proposal.getHeader_asU8());
+      assert.deepEqual(Buffer.from(header.getChannelHeader_asU8()), Buffer.from(built.channelHeaderBytes));
+      assert.deepEqual(Buffer.from(header.getSignatureHeader_asU8()), Buffer.from(built.signatureHeaderBytes));
+
+      const channelHeader = canonical((b) => common.ChannelHeader.deserializeBinary(b), built.channelHeaderBytes);
+      assert.equal(channelHeader.getType(), common.HeaderType.ENDORSER_TRANSACTION);
+      assert.equal(channelHeader.getChannelId(), 'gnc');
+      assert.equal(channelHeader.getTxId(), built.txId);
+      assert.equal(channelHeader.getTimestamp()?.getSeconds(), Math.floor(timestamp.getTime() / 1000));
+      assert.equal(channelHeader.getTimestamp()?.getNanos(), 456_000_000);
+      const extension = canonical(
+        (b) => peer.ChaincodeHeaderExtension.deserializeBinary(b),
+        channelHeader.getExtension_asU8(),
+      );
+      assert.equal(extension.getChaincodeId()?.getName(), 'gnc');
+
+      const signatureHeader = canonical((b) => common.SignatureHeader.deserializeBinary(b), built.signatureHeaderBytes);
+      assert.deepEqual(Buffer.from(signatureHeader.getCreator_asU8()), Buffer.from(serializeIdentity(creator)));
+      assert.equal(
+        built.txId,
+        createHash('sha256').update(signatureHeader.getNonce_asU8()).update(built.creatorBytes).digest('hex'),
+      );
+
+      const payload = canonical((b) => peer.ChaincodeProposalPayload.deserializeBinary(b), proposal.getPayload_asU8());
+      assert.deepEqual(Buffer.from(proposal.getPayload_asU8()), Buffer.from(built.proposalPayloadBytes));
+      assert.deepEqual(
+        [...payload.getTransientmapMap().entries()].map(([k, v]) => [k, Buffer.from(v as Uint8Array)]),
+        Object.entries(transient ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+      const forBlock = canonical(
+        (b) => peer.ChaincodeProposalPayload.deserializeBinary(b),
+        built.proposalPayloadForBlockBytes,
+      );
+      assert.equal(forBlock.getTransientmapMap().getLength(), 0);
+      const invocation = canonical((b) => peer.ChaincodeInvocationSpec.deserializeBinary(b), forBlock.getInput_asU8());
+      const spec = invocation.getChaincodeSpec();
+      assert.equal(spec?.getType(), peer.ChaincodeSpec.Type.NODE);
+      assert.equal(spec?.getChaincodeId()?.getName(), 'gnc');
+      assert.deepEqual(
+        spec
+          ?.getInput()
+          ?.getArgsList_asU8()
+          .map((a) => Buffer.from(a).toString()),
+        [...args],
+      );
+      assert.deepEqual(
+        built.input.getArgsList_asU8().map((a) => Buffer.from(a).toString()),
+        [...args],
+      );
+    });
+  }
+});
+
+describe('newNonce', () => {
+  it('hands out 24-byte nonces that differ, across the draws it takes them from', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2500; i++) {
+      const nonce = newNonce();
+      assert.equal(nonce.length, 24);
+      seen.add(nonce.toString('hex'));
+    }
+    assert.equal(seen.size, 2500);
+  });
+});
+
+describe('endorseTransaction (endorsement and envelope signed together)', () => {
+  const c: EndorsementCase = {
+    results: Buffer.from('rwset'),
+    events: chaincodeEvent('Lodged', Buffer.from('{}')),
+    status: 200,
+    message: '',
+    payload: Buffer.from('ok'),
+  };
+  const proposalFor = (creator: SigningIdentity) =>
+    buildProposal({
+      channelId: 'gnc',
+      chaincodeName: 'gnc',
+      args: [Buffer.from('Declaration:Lodge'), Buffer.from('{}')],
+      creator,
+      timestamp: new Date(Date.UTC(2026, 10, 23, 6, 0, 0, 7)),
+    });
+
+  it('with identities the crypto worker holds: the envelope Fabric builds with its two signatures, both valid', async () => {
+    const ca = await createCertificateAuthority({ mspId: 'CustomsAMSP', organization: 'Customs A' });
+    const endorser = createSigningIdentity({
+      mspId: 'CustomsAMSP',
+      ...(await ca.issue({ commonName: 'peer0', nodeOU: 'peer' })),
+    });
+    const creator = createSigningIdentity({
+      mspId: 'CustomsAMSP',
+      ...(await ca.issue({ commonName: 'user1', nodeOU: 'client' })),
+    });
+    const proposal = await proposalFor(creator);
+    const { endorsed, envelopeBytes } = await endorseTransaction({
+      proposal,
+      chaincodeName: 'gnc',
+      chaincodeVersion: '1.0',
+      ...c,
+      endorser,
+      creator,
+    });
+    const envelope = common.Envelope.deserializeBinary(envelopeBytes);
+    const signatures = { endorsement: endorsed.endorsementSignature, envelope: envelope.getSignature_asU8() };
+    const ref = referenceEnvelope(proposal, c, endorser, creator, signatures);
+    assert.deepEqual(Buffer.from(envelopeBytes), Buffer.from(ref.envelope));
+    assert.equal(
+      verifySignature(
+        endorser.certificatePem,
+        Buffer.concat([ref.proposalResponsePayload, serializeIdentity(endorser)]),
+        signatures.endorsement,
+      ),
+      true,
+      'the endorsement verifies with the endorser certificate',
+    );
+    assert.equal(
+      verifySignature(creator.certificatePem, envelope.getPayload_asU8(), signatures.envelope),
+      true,
+      'the envelope signature verifies with the creator certificate',
+    );
+  });
+
+  it('with identities the worker does not hold: signs one after the other, the same bytes as endorse and buildTransactionEnvelope', async () => {
+    const endorser = fakeIdentity('NodeMSP');
+    const creator = fakeIdentity('CustomsAMSP');
+    const proposal = await proposalFor(creator);
+    const input = { proposal, chaincodeName: 'gnc', chaincodeVersion: '1.0', ...c, endorser };
+    const together = await endorseTransaction({ ...input, creator });
+    const separately = await buildTransactionEnvelope(proposal, await endorse(input), creator);
+    assert.deepEqual(Buffer.from(together.envelopeBytes), Buffer.from(separately.envelopeBytes));
+    assert.deepEqual(
+      Buffer.from(together.envelopeBytes),
+      Buffer.from(referenceEnvelope(proposal, c, endorser, creator).envelope),
+    );
   });
 });

@@ -39,8 +39,8 @@ import {
 import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
 import {
   buildProposal,
-  buildTransactionEnvelope,
-  endorse,
+  chaincodeEventBytes,
+  endorseTransaction,
   timestampFields,
   type BuiltProposal,
 } from './transaction-builder';
@@ -122,6 +122,19 @@ interface PendingTx {
   reject: (error: Error) => void;
 }
 
+/**
+ * A block appended to the blockfile whose state, history and indexes are still being written:
+ * what it changes, so the next block validates against it as if it were committed.
+ */
+interface BlockInFlight {
+  /** Public keys written (null: deleted) by the block's valid transactions, with their versions. */
+  updated: Map<string, Version | null>;
+  /** Private data hashes written, by collection and key hash (see hashedId). */
+  hashedUpdated: Map<string, Version | null>;
+  /** Transaction ids the block puts into the transaction index. */
+  txIds: Set<string>;
+}
+
 interface Simulation {
   built: BuiltProposal;
   simulator: TxSimulator;
@@ -135,9 +148,20 @@ export class EmbeddedLedger {
   private readonly collections: Map<string, CollectionAccess>;
   private readonly queue: PendingTx[] = [];
   private committing: Promise<void> | undefined;
+  /** Committed height: blocks whose state is written (what readers and events see). */
   private heightValue = 0;
   private previousHash: Buffer = Buffer.alloc(0);
   private lastLocation: BlockLocation | undefined;
+  /** The number and header hash the next block cut gets (appended blocks run ahead of heightValue). */
+  private nextBlockNumber = 0;
+  private lastAppendedHash: Buffer = Buffer.alloc(0);
+  /** Appended blocks whose state writes are under way, oldest first. */
+  private readonly inFlight: BlockInFlight[] = [];
+  /**
+   * The state write of the last block appended. State writes run one after the other in block
+   * order, each after the one before has succeeded: after a failed one, none is written.
+   */
+  private lastStateWrite: Promise<void> = Promise.resolve();
   private readonly recentBlocks = new Map<number, common.Block>();
   private commitWaiters: Array<() => void> = [];
   /** Submits between their start and their arrival in the queue (simulating, signing). */
@@ -202,6 +226,7 @@ export class EmbeddedLedger {
     this.closed = true;
     this.cutBlockIfFilled();
     await this.committing;
+    await this.lastStateWrite.catch(() => undefined);
     for (const pending of this.queue.splice(0)) {
       pending.reject(new LedgerUnavailableError('ledger closed before the transaction was ordered'));
     }
@@ -239,6 +264,12 @@ export class EmbeddedLedger {
       built.signedProposal.getProposalBytes_asU8(),
       built.signedProposal.getSignature_asU8(),
     );
+    // The crypto worker answers a whole turn's proposal signatures in one message, so their
+    // contracts would all run in that message's turn and the verifications asked for meanwhile
+    // would reach the worker only after the last of them, a whole round trip on every caller's
+    // path. Running the contract in the next turn sends the verifications first: the worker
+    // checks them while the contracts run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const simulator = new TxSimulator(
       this.state,
       this.options.chaincodeName,
@@ -264,16 +295,12 @@ export class EmbeddedLedger {
     let event: Simulation['event'];
     if (stub.chaincodeEvent) {
       // As the peer does: the shim sets name and payload, the peer adds chaincode id and tx id.
-      stub.chaincodeEvent.setChaincodeId(this.options.chaincodeName);
-      stub.chaincodeEvent.setTxId(built.txId);
-      event = {
-        bytes: stub.chaincodeEvent.serializeBinary(),
-        fields: {
-          chaincodeName: this.options.chaincodeName,
-          eventName: stub.chaincodeEvent.getEventName(),
-          payload: Buffer.from(stub.chaincodeEvent.getPayload_asU8()),
-        },
+      const fields = {
+        chaincodeName: this.options.chaincodeName,
+        eventName: stub.chaincodeEvent.getEventName(),
+        payload: Buffer.from(stub.chaincodeEvent.getPayload_asU8()),
       };
+      event = { bytes: chaincodeEventBytes({ ...fields, txId: built.txId }), fields };
     }
     return { built, simulator, response, event };
   }
@@ -313,7 +340,7 @@ export class EmbeddedLedger {
   ): Promise<{ tx: Omit<PendingTx, 'resolve' | 'reject'>; result: Buffer }> {
     const { built, simulator, response, event } = await this.simulate(identity, request, false);
     const rwset = simulator.buildPublicRwSet();
-    const endorsed = await endorse({
+    const { envelopeBytes } = await endorseTransaction({
       proposal: built,
       chaincodeName: this.options.chaincodeName,
       chaincodeVersion: this.options.chaincodeVersion,
@@ -323,8 +350,8 @@ export class EmbeddedLedger {
       message: response.message,
       payload: response.payload,
       endorser: this.options.nodeIdentity,
+      creator: identity,
     });
-    const { envelopeBytes } = await buildTransactionEnvelope(built, endorsed, identity);
     const hashedReads: PendingTx['hashedReads'] = [];
     for (const [collection, set] of simulator.collections) {
       for (const [key, version] of set.reads) hashedReads.push({ collection, key, version });
@@ -455,9 +482,17 @@ export class EmbeddedLedger {
     })();
   }
 
+  /**
+   * Validates a block, appends it to the blockfile (fsync) and starts writing its state without
+   * waiting for that write: the next block is validated against this one's writes and appended
+   * while LevelDB syncs, so the two fsyncs of consecutive blocks overlap. The order on disk stays
+   * the one recovery relies on (a block's state is written only after the block is durable, and
+   * the state writes follow the block order), and callers are answered only after their block's
+   * state is written.
+   */
   private async commitBlock(batch: PendingTx[]): Promise<void> {
-    const blockNumber = this.heightValue;
-    const { codes, effects } = await this.validate(blockNumber, batch);
+    const blockNumber = this.nextBlockNumber;
+    const { codes, effects, overlay } = await this.validate(blockNumber, batch);
     const envelopes = batch.map((tx) => tx.envelopeBytes);
     const staged: BatchOp[] = [];
     batch.forEach((tx, i) => {
@@ -471,20 +506,58 @@ export class EmbeddedLedger {
     });
     if (staged.length > 0) await this.state.write(staged);
 
-    const block = newBlock(BigInt(blockNumber), this.previousHash, envelopes);
+    const block = newBlock(BigInt(blockNumber), this.lastAppendedHash, envelopes);
     signBlockMetadata(block, this.options.nodeIdentity, 0, codes);
     const location = await this.blocks.append(block);
+    this.nextBlockNumber = blockNumber + 1;
+    this.lastAppendedHash = blockHeaderHash(block.getHeader() ?? new common.BlockHeader());
     const pending = new Map<number, Buffer>();
     for (const op of staged) if (op.type === 'put') pending.set(op.key.readUInt32BE(9), op.value);
-    await this.applyBlock(block, location, pending, effects);
-    batch.forEach((tx, i) => tx.resolve({ blockNumber, code: codes[i] ?? VALID }));
+
+    const written = this.lastStateWrite.then(async () => {
+      await this.applyBlock(block, location, pending, effects);
+      batch.forEach((tx, i) => tx.resolve({ blockNumber, code: codes[i] ?? VALID }));
+    });
+    this.lastStateWrite = written;
+    this.inFlight.push(overlay);
+    written.then(
+      () => {
+        this.inFlight.splice(this.inFlight.indexOf(overlay), 1);
+      },
+      (error: unknown) => {
+        // As a failed append: the state on disk is unknown, stop taking transactions; reopening
+        // recovers from the blockfile.
+        this.failure ??= new LedgerUnavailableError(`block commit failed: ${asError(error).message}`, {
+          cause: error,
+        });
+        for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
+      },
+    );
   }
 
-  /** MVCC and phantom-read validation of a block's transactions, in order, as a peer's committer does. */
+  /**
+   * MVCC and phantom-read validation of a block's transactions, in order, as a peer's committer
+   * does, against the committed state with the writes of the blocks still in flight on top.
+   * Returns what the block itself changes, for the blocks validated while it is in flight.
+   */
   private async validate(
     blockNumber: number,
     batch: PendingTx[],
-  ): Promise<{ codes: number[]; effects: Array<TxEffects | undefined> }> {
+  ): Promise<{
+    codes: number[];
+    effects: Array<TxEffects | undefined>;
+    overlay: BlockInFlight;
+  }> {
+    // What a read sees when a block in flight or an earlier transaction of this block wrote the
+    // key: blocks oldest first, so the latest write wins. Taken before the committed state is
+    // read: a block whose write lands in between is then seen twice, never missed.
+    const inFlight = [...this.inFlight];
+    const updated = new Map<string, Version | null>();
+    const hashedUpdated = new Map<string, Version | null>();
+    for (const block of inFlight) {
+      for (const [key, version] of block.updated) updated.set(key, version);
+      for (const [id, version] of block.hashedUpdated) hashedUpdated.set(id, version);
+    }
     const ns = this.options.chaincodeName;
     const readKeys = new Set<string>();
     for (const tx of batch) for (const key of tx.reads.keys()) readKeys.add(key);
@@ -493,8 +566,6 @@ export class EmbeddedLedger {
     const versions = await this.state.getVersions(keyList.map((k) => StateStore.stateKey(ns, k)));
     keyList.forEach((key, i) => committed.set(key, versions[i] ?? null));
 
-    // Private data is versioned by (collection, key hash), as the hashed write sets name it.
-    const hashedId = (collection: string, keyHash: Buffer) => `${collection}\u0000${keyHash.toString('hex')}`;
     const hashedReadIds = new Map<PendingTx['hashedReads'][number], string>();
     const hashedKeys = new Map<string, { collection: string; keyHash: Buffer }>();
     for (const tx of batch) {
@@ -513,15 +584,20 @@ export class EmbeddedLedger {
     hashedList.forEach(([id], i) => hashedCommitted.set(id, hashedVersions[i] ?? null));
 
     const txIndexLookups = await this.state.txLocations(batch.map((tx) => tx.txId));
-    const updated = new Map<string, Version | null>();
-    const hashedUpdated = new Map<string, Version | null>();
+    const overlay: BlockInFlight = {
+      updated: new Map(),
+      hashedUpdated: new Map(),
+      txIds: new Set(),
+    };
     const seen = new Set<string>();
     const codes: number[] = [];
     const allEffects: Array<TxEffects | undefined> = [];
 
     for (const [i, tx] of batch.entries()) {
       let code: number = VALID;
-      if (seen.has(tx.txId) || txIndexLookups[i]) code = DUPLICATE_TXID;
+      if (seen.has(tx.txId) || txIndexLookups[i] || inFlight.some((block) => block.txIds.has(tx.txId))) {
+        code = DUPLICATE_TXID;
+      }
       if (code === VALID) {
         for (const [key, version] of tx.reads) {
           const current = updated.has(key) ? (updated.get(key) ?? null) : (committed.get(key) ?? null);
@@ -550,6 +626,7 @@ export class EmbeddedLedger {
         }
       }
       seen.add(tx.txId);
+      if (code !== DUPLICATE_TXID) overlay.txIds.add(tx.txId);
       codes.push(code);
       if (code !== VALID) {
         allEffects.push(undefined);
@@ -558,16 +635,25 @@ export class EmbeddedLedger {
       const effects = tx.effects;
       allEffects.push(effects);
       const version = { block: blockNumber, tx: i };
-      for (const write of effects.writes) updated.set(write.key, write.value === null ? null : version);
+      for (const write of effects.writes) {
+        const written = write.value === null ? null : version;
+        updated.set(write.key, written);
+        overlay.updated.set(write.key, written);
+      }
       for (const write of effects.hashedWrites) {
         const id = hashedId(write.collection, write.keyHash);
-        if (hashedKeys.has(id)) hashedUpdated.set(id, write.valueHash === null ? null : version);
+        const written = write.valueHash === null ? null : version;
+        hashedUpdated.set(id, written);
+        overlay.hashedUpdated.set(id, written);
       }
     }
-    return { codes, effects: allEffects };
+    return { codes, effects: allEffects, overlay };
   }
 
-  /** Re-runs a recorded range query against committed state plus this block's earlier writes. */
+  /**
+   * Re-runs a recorded range query against committed state plus the writes of the blocks in flight
+   * and of this block's earlier transactions (`updated`).
+   */
   private async rangeUnchanged(query: RecordedRangeQuery, updated: Map<string, Version | null>): Promise<boolean> {
     const ns = this.options.chaincodeName;
     const rows = await this.state.getRange(ns, query.start, query.end, query.reads.length + 1 + updated.size);
@@ -697,6 +783,8 @@ export class EmbeddedLedger {
       replayed += 1;
     }
     if (this.heightValue === 0) await this.commitGenesis();
+    this.nextBlockNumber = this.heightValue;
+    this.lastAppendedHash = this.previousHash;
     if (replayed > 0 || tail.truncated) {
       this.options.onRecovery?.({ replayedBlocks: replayed, ...(tail.truncated ? { truncated: tail.truncated } : {}) });
     }
@@ -839,6 +927,11 @@ function closeable<T>(
   };
 }
 
+/** Private data is versioned by (collection, key hash), as the hashed write sets name it. */
+function hashedId(collection: string, keyHash: Buffer): string {
+  return `${collection}\u0000${keyHash.toString('hex')}`;
+}
+
 function sameVersion(a: Version | null | undefined, b: Version | null | undefined): boolean {
   if (!a || !b) return !a && !b;
   return a.block === b.block && a.tx === b.tx;
@@ -858,10 +951,13 @@ export function keyModificationBytes(
   value: Uint8Array | null,
   timestamp: { seconds: number; nanos: number },
 ): Buffer {
-  const w = new ProtoWriter(128 + (value?.length ?? 0));
+  const w = keyModificationScratch.reset();
   w.string(1, txId);
   if (value !== null) w.bytes(2, value);
   w.begin(3).uint(1, timestamp.seconds).uint(2, timestamp.nanos).end();
   w.bool(4, value === null);
   return w.finish();
 }
+
+/** Where keyModificationBytes writes each record before copying it out (one per write committed). */
+const keyModificationScratch = new ProtoWriter(4096);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { ProtoWriter } from '../../fabric/proto-writer';
 import { HistoryQueryIterator, StateQueryIterator } from 'fabric-shim/lib/iterators';
@@ -269,8 +269,8 @@ export class TxSimulator {
     // rwset is a bytes field: an empty KVRWSet leaves it out.
     w.end(true);
 
-    const privateWriter = new ProtoWriter();
-    let privateSets = 0;
+    // Made when the first collection with writes comes up: most transactions write no private data.
+    let privateWriter: ProtoWriter | undefined;
     const hashedWrites: HashedWrite[] = [];
     for (const name of [...this.collections.keys()].sort(compareKeys)) {
       const set = this.collections.get(name);
@@ -306,19 +306,19 @@ export class TxSimulator {
         const pvtBytes = pvtKv.finish();
         w.bytes(3, sha256(pvtBytes));
         // CollectionPvtReadWriteSet{collection_name=1, rwset=2}, inside the namespace below.
-        if (privateSets === 0) {
+        if (!privateWriter) {
+          privateWriter = new ProtoWriter();
           privateWriter.uint(1, TX_RWSET_DATA_MODEL_KV);
           // NsPvtReadWriteSet{namespace=1, collection_pvt_rwset=2}.
           privateWriter.begin(2).string(1, this.namespace);
         }
         privateWriter.begin(2).string(1, name).bytes(2, pvtBytes).end();
-        privateSets += 1;
       }
       w.end();
     }
     w.end();
 
-    const privateRwSet = privateSets > 0 ? privateWriter.end().finish() : undefined;
+    const privateRwSet = privateWriter?.end().finish();
     return { bytes: w.finish(), privateRwSet, writes, hashedWrites };
   }
 
@@ -377,7 +377,7 @@ function writeKvWrite(w: ProtoWriter, field: number, { key, value }: PublicWrite
 }
 
 export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 /** Version{block_num=1, tx_num=2} as field `field`. */
