@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { messageFormats } from '../adapters/format';
 import { gnc } from '../node/src/gen/gnc';
@@ -176,13 +177,21 @@ async function runScheme(
     await closedLoop(submit, watch, settings.concurrency, settings.warmup);
     memory.start();
     // Submit to receipted: the operation ends when the receipt is stored, not when submit returns.
+    // How long the sender's event loop was held up (by GC, anchoring, a long task) while paced:
+    // a stall there shows in the tail of the latencies.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const latencies = await openLoop(async () => watch.when(await submit()), settings.rate, settings.latencySeconds);
+    loopDelay.disable();
     const loaded = memory.stop();
     latencies.sort((x, y) => x - y);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
     console.log(`${scheme.name}-p50-at-${settings.rate}/s: ${pct(50).toFixed(2)} ms`);
     console.log(`${scheme.name}-p99-at-${settings.rate}/s: ${pct(99).toFixed(2)} ms`);
     console.log(`${scheme.name}-max-at-${settings.rate}/s: ${(latencies[latencies.length - 1] ?? 0).toFixed(2)} ms`);
+    console.log(
+      `${scheme.name}-sender-event-loop-delay-at-${settings.rate}/s: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+    );
     console.log(`${scheme.name}-sender-rss-at-${settings.rate}/s: ${mb(loaded.sender)} MB (peak)`);
     console.log(`${scheme.name}-receiver-rss-at-${settings.rate}/s: ${mb(loaded.receiver)} MB (peak)`);
 
