@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { messageFormats } from '../adapters/format';
 import { gnc } from '../node/src/gen/gnc';
@@ -38,7 +39,7 @@ import { openLoop } from './open-loop';
  * `npm run bench -- exchange [--schemes jws-es256,cms-p256,cms-rsa2048] [--seconds 10]
  *  [--warmup 2] [--concurrency 512] [--rate 1000] [--latency-seconds 8] [--size 1024]
  *  [--format json] [--max-in-flight 256] [--max-batch-messages 256]
- *  [--max-batches-in-flight 4] [--openssl-seconds 3]`
+ *  [--max-batches-in-flight 4] [--anchor-interval-ms 1000] [--openssl-seconds 3]`
  */
 
 interface Scheme {
@@ -71,6 +72,8 @@ export async function exchangeBenchmark(argv: string[]): Promise<void> {
       /** Agreement maxBatchMessages (1: every message in its own request, as before batch frames). */
       'max-batch-messages': { type: 'string', default: '256' },
       'max-batches-in-flight': { type: 'string', default: '4' },
+      /** How often both nodes anchor (a long interval takes anchoring out of the latency figures, to compare). */
+      'anchor-interval-ms': { type: 'string', default: '1000' },
       'openssl-seconds': { type: 'string', default: '3' },
       /** Write a CPU profile of the receiver process into this folder (node --cpu-prof). */
       'receiver-cpu-prof': { type: 'string' },
@@ -89,6 +92,7 @@ export async function exchangeBenchmark(argv: string[]): Promise<void> {
     maxInFlight: Number(values['max-in-flight']),
     maxBatchMessages: Number(values['max-batch-messages']),
     maxBatchesInFlight: Number(values['max-batches-in-flight']),
+    anchorIntervalMs: Number(values['anchor-interval-ms']),
     ...(values['receiver-cpu-prof'] ? { receiverCpuProf: path.resolve(values['receiver-cpu-prof']) } : {}),
     ...(values['sender-cpu-prof'] ? { senderCpuProf: path.resolve(values['sender-cpu-prof']) } : {}),
   };
@@ -105,7 +109,7 @@ export async function exchangeBenchmark(argv: string[]): Promise<void> {
     `# receiver: administration B as a \`gnc start\` process; sender: administration A's exchange runtime in this process, driven by ExchangeNode.submit; this process's V8 flags: ${senderFlags}`,
   );
   console.log(
-    `# HTTP/2 + mutual TLS on 127.0.0.1, format ${settings.format}, ${settings.size}-byte encoded envelopes (inspection, padded remarks), receipts signed with the node's P-256 key; agreement maxInFlight ${settings.maxInFlight}, maxBatchMessages ${settings.maxBatchMessages}, maxBatchesInFlight ${settings.maxBatchesInFlight}, rate limit raised to 1,000,000/s`,
+    `# HTTP/2 + mutual TLS on 127.0.0.1, format ${settings.format}, ${settings.size}-byte encoded envelopes (inspection, padded remarks), receipts signed with the node's P-256 key; agreement maxInFlight ${settings.maxInFlight}, maxBatchMessages ${settings.maxBatchMessages}, maxBatchesInFlight ${settings.maxBatchesInFlight}, rate limit raised to 1,000,000/s, anchoring every ${settings.anchorIntervalMs} ms on both nodes`,
   );
   for (const name of schemes) {
     await runScheme(SCHEMES[name]!, settings, name === 'cms-rsa2048' ? rsaSign : undefined, name === schemes[0]);
@@ -124,6 +128,7 @@ interface Settings {
   maxInFlight: number;
   maxBatchMessages: number;
   maxBatchesInFlight: number;
+  anchorIntervalMs: number;
   receiverCpuProf?: string;
   senderCpuProf?: string;
 }
@@ -146,7 +151,7 @@ async function runScheme(
         maxBatchesInFlight: settings.maxBatchesInFlight,
         rateLimit: { messagesPerSecond: 1_000_000 },
       },
-      anchorIntervalMs: 1000,
+      anchorIntervalMs: settings.anchorIntervalMs,
     });
     await editAgreements(a, b, scheme.security, settings.format);
     receiver = await startReceiver(b, settings.receiverCpuProf);
@@ -172,13 +177,21 @@ async function runScheme(
     await closedLoop(submit, watch, settings.concurrency, settings.warmup);
     memory.start();
     // Submit to receipted: the operation ends when the receipt is stored, not when submit returns.
+    // How long the sender's event loop was held up (by GC, anchoring, a long task) while paced:
+    // a stall there shows in the tail of the latencies.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const latencies = await openLoop(async () => watch.when(await submit()), settings.rate, settings.latencySeconds);
+    loopDelay.disable();
     const loaded = memory.stop();
     latencies.sort((x, y) => x - y);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
     console.log(`${scheme.name}-p50-at-${settings.rate}/s: ${pct(50).toFixed(2)} ms`);
     console.log(`${scheme.name}-p99-at-${settings.rate}/s: ${pct(99).toFixed(2)} ms`);
     console.log(`${scheme.name}-max-at-${settings.rate}/s: ${(latencies[latencies.length - 1] ?? 0).toFixed(2)} ms`);
+    console.log(
+      `${scheme.name}-sender-event-loop-delay-at-${settings.rate}/s: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+    );
     console.log(`${scheme.name}-sender-rss-at-${settings.rate}/s: ${mb(loaded.sender)} MB (peak)`);
     console.log(`${scheme.name}-receiver-rss-at-${settings.rate}/s: ${mb(loaded.receiver)} MB (peak)`);
 

@@ -638,14 +638,14 @@ export class ExchangeNode {
         senderId: partnerId,
         outcome: gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
       });
-      const raw = Buffer.from(delivery.bytes);
+      const raw = asBuffer(delivery.bytes);
       try {
         await this.options.store.acceptInbound({
           messageId,
           partnerId,
           utilityBlock: utilityBlockId,
           raw,
-          envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
+          envelope: asBuffer(gnc.v1.Envelope.encode(envelope).finish()),
           receipt,
         });
       } catch (error) {
@@ -746,10 +746,10 @@ export class ExchangeNode {
         candidates.push({
           messageId: result.messageId,
           utilityBlock: result.utilityBlockId,
-          raw: Buffer.from(messages[index]!),
+          raw: asBuffer(messages[index]!),
           digest: digests[index]!,
-          envelope: Buffer.from(gnc.v1.Envelope.encode(result.envelope).finish()),
-          receiptInfo: Buffer.from(gnc.v1.ReceiptInfo.encode(accepted).finish()),
+          envelope: asBuffer(gnc.v1.Envelope.encode(result.envelope).finish()),
+          receiptInfo: asBuffer(gnc.v1.ReceiptInfo.encode(accepted).finish()),
         });
       });
       const { outcomes, answer } = await this.options.store.acceptInboundBatch(partnerId, candidates, (outcomes) => {
@@ -819,6 +819,14 @@ function refusedAsFrame(error: unknown): boolean {
   if (error.code === TransportErrorCode.MESSAGE_TOO_LARGE) return true;
   if (error.remoteStatus === 404 || error.remoteCode === TransportErrorCode.PROTOCOL) return true;
   return error.remoteCode === 'GNC_EXCHANGE_BAD_BATCH' || error.remoteCode === 'GNC_EXCHANGE_OVERSIZE';
+}
+
+/**
+ * The bytes as a Buffer without copying them: a message decoded from a frame is a view of the
+ * frame, and an encoder's output is already a buffer of its own (the store copies what it writes).
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Serial numbers as the security schemes compare them: lower-case hex without leading zeros. */

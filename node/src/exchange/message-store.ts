@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { GncError } from '../errors';
 import { GroupCommitter, type StoreOp } from './group-commit';
+import { KeyFilter } from './key-filter';
 import { ReadBatcher } from './read-batcher';
 
 /**
@@ -17,7 +18,7 @@ import { ReadBatcher } from './read-batcher';
  *       q!<receiptId>      batch receipt received for a batch frame sent (stored once for all its messages)
  *       e!<id>             which batch receipt (q!) and entry answer an outbound message
  *       x!<seq>            dead letter   m!seq               last sequence number
- *       n!<seq>            digest waiting to be anchored
+ *       n!<seq>            digests waiting to be anchored: those of one partner written together (a batch frame's)
  *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
  *       p!<dir>!<id>       which batch and leaf holds a message's digest
  *       g!<index>!<value>!<messageId>  what partners shared, indexed (container, declaration)
@@ -171,6 +172,11 @@ export class MessageStore {
   private readonly committer: GroupCommitter;
   /** The dedupe lookups of inbound messages, made together. */
   private readonly dedupeReads: ReadBatcher;
+  /**
+   * Every dedupe key on disk (and a few more): a key it has never seen is not read from disk.
+   * Filled from the index when the store opens, and as keys are written.
+   */
+  private dedupeFilter = new KeyFilter(0);
   /** Inbound ids being accepted right now: a second copy waits, then sees the first. */
   private readonly accepting = new Map<string, Promise<unknown>>();
   /** The tail of the enqueueOutbound calls whose message id must be checked (see enqueueOutbound). */
@@ -192,7 +198,37 @@ export class MessageStore {
     const store = new MessageStore(db);
     const last = await db.get('m!seq');
     store.seq = last ? Number(last.readBigUInt64BE(0)) : 0;
+    await store.loadDedupeFilter();
     return store;
+  }
+
+  /** Reads the keys of the dedupe index into the filter (keys only, a thousand a native call). */
+  private async loadDedupeFilter(): Promise<void> {
+    const keys: string[] = [];
+    const iterator = this.db.keys({ gt: 'd!', lt: 'd!~' });
+    try {
+      for (;;) {
+        const chunk = await iterator.nextv(1000);
+        if (chunk.length === 0) break;
+        for (const key of chunk) keys.push(key);
+      }
+    } finally {
+      await iterator.close();
+    }
+    // Room for what is there and as many messages again before it fills up.
+    this.dedupeFilter = new KeyFilter(keys.length * 2 + 1_000_000);
+    for (const key of keys) this.dedupeFilter.add(key);
+  }
+
+  /** The dedupe record of an inbound message: read from disk only when the filter says it may be there. */
+  private async dedupeRecord(key: string): Promise<Buffer | undefined> {
+    return this.dedupeFilter.mightHave(key) ? this.dedupeReads.get(key) : undefined;
+  }
+
+  /** Writes a dedupe record; the filter learns the key first, so no later lookup can skip it. */
+  private dedupeOp(key: string, value: Buffer): StoreOp {
+    this.dedupeFilter.add(key);
+    return { type: 'put', key, value };
   }
 
   async close(): Promise<void> {
@@ -300,18 +336,19 @@ export class MessageStore {
     const receiptId = randomUUID();
     const now = Date.now();
     const ops: StoreOp[] = [{ type: 'put', key: `q!${receiptId}`, value: receipt }];
+    const pending: PendingDigest[] = [];
     for (const { entry, index, digest } of items) {
       const status = await this.statusOf(entry);
+      pending.push({
+        direction: 'out',
+        partnerId: entry.partnerId,
+        messageId: entry.messageId,
+        digest: (digest ?? createHash('sha256').update(entry.bytes).digest()).toString('hex'),
+        at: now,
+      });
       ops.push(
         { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
         { type: 'put', key: `e!${entry.messageId}`, value: Buffer.from(JSON.stringify({ receiptId, index }), 'utf8') },
-        this.pendingDigestOp({
-          direction: 'out',
-          partnerId: entry.partnerId,
-          messageId: entry.messageId,
-          digest: (digest ?? createHash('sha256').update(entry.bytes).digest()).toString('hex'),
-          at: now,
-        }),
         this.statusOp({
           ...(status ?? this.fallbackStatus(entry, 'out')),
           state: 'receipted',
@@ -320,6 +357,7 @@ export class MessageStore {
         }),
       );
     }
+    ops.push(...this.pendingDigestOps(pending));
     await this.committer.write(ops);
   }
 
@@ -330,13 +368,15 @@ export class MessageStore {
     await this.committer.write([
       { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
       { type: 'put', key: `r!${entry.messageId}`, value: receipt },
-      this.pendingDigestOp({
-        direction: 'out',
-        partnerId: entry.partnerId,
-        messageId: entry.messageId,
-        digest: createHash('sha256').update(entry.bytes).digest('hex'),
-        at: now,
-      }),
+      ...this.pendingDigestOps([
+        {
+          direction: 'out',
+          partnerId: entry.partnerId,
+          messageId: entry.messageId,
+          digest: createHash('sha256').update(entry.bytes).digest('hex'),
+          at: now,
+        },
+      ]),
       this.statusOp({
         ...(status ?? this.fallbackStatus(entry, 'out')),
         state: 'receipted',
@@ -456,7 +496,7 @@ export class MessageStore {
     while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
     const work = (async () => {
       const digest = createHash('sha256').update(message.raw).digest('hex');
-      const seen = await this.dedupeReads.get(`d!${lockKey}`);
+      const seen = await this.dedupeRecord(`d!${lockKey}`);
       if (seen) {
         const first = decodeEntry<{ digest: string; kind?: 'info' }>(seen);
         // The same bytes again is a sender retrying (it lost our receipt): answer with the first
@@ -476,16 +516,12 @@ export class MessageStore {
       };
       const { envelope, ...header } = entry;
       await this.committer.write([
-        { type: 'put', key: `d!${lockKey}`, value: encodeEntry({ digest }, message.receipt) },
+        this.dedupeOp(`d!${lockKey}`, encodeEntry({ digest }, message.receipt)),
         { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
         { type: 'put', key: `a!in!${message.partnerId}!${message.messageId}`, value: message.raw },
-        this.pendingDigestOp({
-          direction: 'in',
-          partnerId: message.partnerId,
-          messageId: message.messageId,
-          digest,
-          at: now,
-        }),
+        ...this.pendingDigestOps([
+          { direction: 'in', partnerId: message.partnerId, messageId: message.messageId, digest, at: now },
+        ]),
         this.statusOp({
           messageId: message.messageId,
           direction: 'in',
@@ -535,7 +571,7 @@ export class MessageStore {
     const work = new Promise<void>((resolve) => (release = resolve));
     for (const key of lockKeys) this.accepting.set(key, work);
     try {
-      const seen = await Promise.all(lockKeys.map((key) => this.dedupeReads.get(`d!${key}`)));
+      const seen = await Promise.all(lockKeys.map((key) => this.dedupeRecord(`d!${key}`)));
       const stored = new Map<string, { digest: string; first: FirstReceipt }>();
       lockKeys.forEach((key, index) => {
         const value = seen[index];
@@ -545,6 +581,7 @@ export class MessageStore {
       });
       const now = Date.now();
       const ops: StoreOp[] = [];
+      const pending: PendingDigest[] = [];
       const outcomes: InboundOutcome[] = candidates.map((candidate) => {
         const key = `${partnerId}!${candidate.messageId}`;
         const digest = candidate.digest.toString('hex');
@@ -566,11 +603,11 @@ export class MessageStore {
           envelope: candidate.envelope,
         };
         const { envelope, ...header } = entry;
+        pending.push({ direction: 'in', partnerId, messageId: candidate.messageId, digest, at: now });
         ops.push(
-          { type: 'put', key: `d!${key}`, value: encodeEntry({ digest, kind: 'info' }, candidate.receiptInfo) },
+          this.dedupeOp(`d!${key}`, encodeEntry({ digest, kind: 'info' }, candidate.receiptInfo)),
           { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
           { type: 'put', key: `a!in!${partnerId}!${candidate.messageId}`, value: candidate.raw },
-          this.pendingDigestOp({ direction: 'in', partnerId, messageId: candidate.messageId, digest, at: now }),
           this.statusOp({
             messageId: candidate.messageId,
             direction: 'in',
@@ -584,6 +621,7 @@ export class MessageStore {
         );
         return { kind: 'accepted', entry };
       });
+      ops.push(...this.pendingDigestOps(pending));
       const answered = await answer(outcomes);
       if (ops.length > 0) await this.committer.write(ops);
       return { outcomes, answer: answered };
@@ -658,17 +696,49 @@ export class MessageStore {
    */
   async addPendingDigests(items: readonly PendingDigest[]): Promise<void> {
     if (items.length === 0) return;
-    await this.committer.write(items.map((item) => this.pendingDigestOp(item)));
+    await this.committer.write(this.pendingDigestOps(items));
   }
 
-  private pendingDigestOp(item: PendingDigest): StoreOp {
-    return { type: 'put', key: `n!${seqKey(this.nextSeq())}`, value: Buffer.from(JSON.stringify(item), 'utf8') };
+  /**
+   * One record of pending digests per partner (a batch frame's messages share one key, written
+   * once and deleted once by the anchor batch that takes them): a key never holds two partners'
+   * digests, as each partner's anchor batch is saved on its own.
+   */
+  private pendingDigestOps(items: readonly PendingDigest[]): StoreOp[] {
+    if (items.length === 0) return [];
+    const byPartner = new Map<string, PendingDigest[]>();
+    for (const item of items) {
+      const group = byPartner.get(item.partnerId);
+      if (group) group.push(item);
+      else byPartner.set(item.partnerId, [item]);
+    }
+    return [...byPartner.values()].map((group) => ({
+      type: 'put',
+      key: `n!${seqKey(this.nextSeq())}`,
+      value: Buffer.from(JSON.stringify(group), 'utf8'),
+    }));
   }
 
+  /**
+   * The digests waiting to be anchored, oldest first, each with the key of the record holding it
+   * (records are taken whole: past `limit` digests, no further record is read).
+   */
   async pendingDigests(limit = 100_000): Promise<Array<PendingDigest & { key: string }>> {
     const out: Array<PendingDigest & { key: string }> = [];
-    for await (const [key, value] of this.db.iterator({ gt: 'n!', lt: 'n!~', limit })) {
-      out.push({ key, ...(JSON.parse(value.toString('utf8')) as PendingDigest) });
+    const iterator = this.db.iterator({ gt: 'n!', lt: 'n!~' });
+    try {
+      while (out.length < limit) {
+        const chunk = await iterator.nextv(256);
+        if (chunk.length === 0) break;
+        for (const [key, value] of chunk) {
+          if (out.length >= limit) break;
+          // A record holds a partner's digests written together; stores of earlier versions hold one a record.
+          const parsed = JSON.parse(value.toString('utf8')) as PendingDigest | PendingDigest[];
+          for (const item of Array.isArray(parsed) ? parsed : [parsed]) out.push({ key, ...item });
+        }
+      }
+    } finally {
+      await iterator.close();
     }
     return out;
   }
@@ -685,7 +755,7 @@ export class MessageStore {
         value: Buffer.from(JSON.stringify({ batchId: batch.batchId, index }), 'utf8'),
       }),
     );
-    for (const key of pendingKeys) ops.push({ type: 'del', key });
+    for (const key of new Set(pendingKeys)) ops.push({ type: 'del', key });
     await this.committer.write(ops);
   }
 

@@ -194,5 +194,89 @@ describe('MessageStore', () => {
       await assert.rejects(store.acknowledge(inbox[1]!.seq), { code: 'GNC_EXCHANGE_NOT_FOUND' });
       assert.deepEqual(await store.depths(), { outbox: {}, inbox: 2, deadLetters: 0 });
     });
+
+    it('finds a message accepted before the store was reopened as a duplicate, and other bytes as a replay', async () => {
+      // The in-memory filter in front of the dedupe index is rebuilt from the index on open.
+      await store.acceptInbound(inbound('before-reopen'));
+      await store.close();
+      store = await MessageStore.open(location);
+      await assert.rejects(store.acceptInbound(inbound('before-reopen')), (error: unknown) => {
+        assert.ok(error instanceof DuplicateMessageError);
+        assert.equal(error.receipt?.toString(), 'receipt before-reopen');
+        return true;
+      });
+      await assert.rejects(store.acceptInbound({ ...inbound('before-reopen'), raw: Buffer.from('forged') }), {
+        code: 'GNC_EXCHANGE_REPLAY',
+      });
+      assert.equal((await store.inbox()).length, 1);
+    });
+  });
+
+  describe('acceptInboundBatch and anchoring bookkeeping', () => {
+    const candidate = (id: string) => {
+      const raw = Buffer.from(`raw ${id}`);
+      return {
+        messageId: id,
+        utilityBlock: 'inspection-result-sharing',
+        raw,
+        digest: createHash('sha256').update(raw).digest(),
+        envelope: Buffer.from(`envelope ${id}`),
+        receiptInfo: Buffer.from(`info ${id}`),
+      };
+    };
+
+    it('writes the digests of a frame’s accepted messages as one pending record, which the anchor batch removes whole', async () => {
+      const ids = ['f1', 'f2', 'f3'];
+      await store.acceptInboundBatch('CustomsB', ids.map(candidate), () => Promise.resolve(undefined));
+      const pending = await store.pendingDigests();
+      assert.deepEqual(
+        pending.map((p) => p.messageId),
+        ids,
+      );
+      assert.equal(new Set(pending.map((p) => p.key)).size, 1);
+      await store.saveAnchorBatch(
+        {
+          batchId: 'batch-1',
+          partnerId: 'CustomsB',
+          merkleRoot: '00',
+          leaves: pending.map(({ direction, messageId, digest }) => ({ direction, messageId, digest })),
+          firstMessageAt: 0,
+          lastMessageAt: 0,
+        },
+        pending.map((p) => p.key),
+      );
+      assert.deepEqual(await store.pendingDigests(), []);
+      assert.equal((await store.anchorOf('in', 'f2'))?.index, 1);
+    });
+
+    it('keeps each partner’s pending digests in records of their own, and returns records whole up to the limit', async () => {
+      await store.addPendingDigests([
+        { direction: 'out', partnerId: 'CustomsB', messageId: 'b1', digest: 'aa', at: 1 },
+        { direction: 'out', partnerId: 'CustomsC', messageId: 'c1', digest: 'bb', at: 2 },
+        { direction: 'in', partnerId: 'CustomsB', messageId: 'b2', digest: 'cc', at: 3 },
+      ]);
+      const pending = await store.pendingDigests();
+      const keyOf = (id: string) => pending.find((p) => p.messageId === id)?.key;
+      assert.equal(pending.length, 3);
+      assert.equal(keyOf('b1'), keyOf('b2'));
+      assert.notEqual(keyOf('b1'), keyOf('c1'));
+      // The first record holds two digests: a limit of one still returns both.
+      assert.deepEqual(
+        (await store.pendingDigests(1)).map((p) => p.messageId),
+        ['b1', 'b2'],
+      );
+    });
+
+    it('answers a message accepted in an earlier frame, after a reopen, as a duplicate with its first entry', async () => {
+      await store.acceptInboundBatch('CustomsB', [candidate('g1')], () => Promise.resolve(undefined));
+      await store.close();
+      store = await MessageStore.open(location);
+      const { outcomes } = await store.acceptInboundBatch('CustomsB', [candidate('g1'), candidate('g2')], () =>
+        Promise.resolve(undefined),
+      );
+      assert.equal(outcomes[0]?.kind, 'duplicate');
+      assert.deepEqual(outcomes[0]?.kind === 'duplicate' && outcomes[0].first, { receiptInfo: Buffer.from('info g1') });
+      assert.equal(outcomes[1]?.kind, 'accepted');
+    });
   });
 });
