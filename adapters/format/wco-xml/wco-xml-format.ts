@@ -1,7 +1,7 @@
 import { FormatInvalidError, fromJsonObject, gnc, toJsonObject } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
 import { XmlParseError, parseXml } from '../../xml';
-import { checkSize, checkValidatedEnvelope, readFormatOptions, verifyEnvelope } from '../envelope-checks';
+import { checkSize, checkEnvelopeOfCheckedValues, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import { findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from '../json/json-schema';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { decodeWco, type WcoUnmapped } from './wco-decode';
@@ -64,7 +64,7 @@ function newWcoXmlFormat(maxBytes: number, rejectUnmapped: boolean, rule: Messag
       );
     }
     const normalized = validateJson(decoded.object, rule, ENVELOPE);
-    const envelope = checkValidatedEnvelope(fromJsonObject(gnc.v1.Envelope, normalized));
+    const envelope = checkEnvelopeOfCheckedValues(fromJsonObject(gnc.v1.Envelope, normalized));
     return { envelope, document: decoded.document, unmapped: decoded.unmapped, headerDerived: decoded.headerDerived };
   };
   return {
