@@ -4,6 +4,7 @@ import path from 'node:path';
 import { messageFormats } from '../../adapters/format';
 import { securitySchemes } from '../../adapters/security';
 import { parseXml } from '../../adapters/xml';
+import { gnc } from '../../node/src/canonical';
 import { GncError } from '../../node/src/errors';
 import { createCertificateAuthority } from '../../node/src/identity';
 import { scanBlockfile } from '../../node/src/fabric/blockfile';
@@ -59,7 +60,16 @@ export async function fuzzTargets(): Promise<FuzzTarget[]> {
     }
     if (name === 'edifact') seeds.push(...readSample('edifact', 'au_ics_cusdec_d99b.edi'));
     if (name === 'wco-xml') seeds.push(...readSample('xml', 'hmrc_cds_wco_dms', 'IM001a_declaration_H1_import.xml'));
-    targets.push({ name: `format ${name}`, seeds, run: (input) => void format.decode(input) });
+    targets.push({
+      name: `format ${name}`,
+      seeds,
+      run: (input) => {
+        const envelope = format.decode(input);
+        // edifact and wco-xml skip verify on decode (checkEnvelopeOfCheckedValues): it must pass.
+        const problem = gnc.v1.Envelope.verify(envelope);
+        if (problem !== null) throw new Error(`decoded envelope fails verify: ${problem}`);
+      },
+    });
   }
   const ca = await createCertificateAuthority({ mspId: 'FuzzMSP', organization: 'Fuzz' });
   const keys = await ca.issue({ commonName: 'fuzz', nodeOU: 'peer' });

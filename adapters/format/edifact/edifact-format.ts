@@ -1,6 +1,6 @@
 import { FormatInvalidError, epochMillis, gnc } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
-import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
+import { checkEnvelopeOfCheckedValues, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { EdifactSyntaxError, SyntaxErrorCode as E } from './errors';
 import { readDeclarationMessage } from './read-declaration';
@@ -122,7 +122,8 @@ function decodeMessage(interchange: Interchange, message: EdifactMessage): gnc.v
   }
   const root = readStructure(message);
   const plain = readDeclarationMessage(interchange, message, root);
-  return checkEnvelope(gnc.v1.Envelope.fromObject(plain));
+  // The reader sets enums from the gnc.v1 enums and one body: verify could not fail (see there).
+  return checkEnvelopeOfCheckedValues(gnc.v1.Envelope.fromObject(plain));
 }
 
 /** Every CUSDEC/CUSRES/CUSCAR message of an interchange as an Envelope, in order. */

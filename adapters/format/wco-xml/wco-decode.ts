@@ -169,7 +169,9 @@ class Reader {
     const el = this.one(parent, local);
     if (!el) return;
     const v = this.text(el);
-    if (!/^[0-9]{1,9}$/.test(v)) this.fail(el, `'${v}' is not a whole number`);
+    // The canonical fields read here are uint32: 4294967295 at most.
+    if (!/^[0-9]{1,10}$/.test(v) || Number(v) > 0xffffffff)
+      this.fail(el, `'${v}' is not a whole number (0 to 4294967295)`);
     target[key] = Number(v);
   }
 

@@ -66,6 +66,8 @@ export function unwrittenLeaves(object: Json, written: WrittenFields): Array<[st
 interface PathStep {
   readonly field: FieldRule;
   readonly index: number;
+  /** The message holding the field (for its other oneof members). */
+  readonly holder: MessageRule;
 }
 
 /** Parsed paths by schema: the same few paths come in every message. Bounded against hostile input. */
@@ -97,11 +99,11 @@ function parsePath(rule: MessageRule, path: string, fail: (problem: string) => n
     if (field.repeated !== (m[2] !== undefined)) {
       return fail(`path '${path}': '${name}' ${field.repeated ? 'needs' : 'takes no'} an index`);
     }
+    steps.push({ field, index: field.repeated ? Number(m[2]) : -1, holder: current });
     if (i < segments.length - 1) {
       if (field.kind !== 'message') return fail(`path '${path}': '${name}' is not a message`);
       current = field.message!;
     }
-    steps.push({ field, index: field.repeated ? Number(m[2]) : -1 });
   }
   if (!cache) parsedPaths.set(rule, (cache = new Map<string, readonly PathStep[]>()));
   if (cache.size >= MAX_PARSED_PATHS) cache.clear();
@@ -129,8 +131,17 @@ export function applyExtensionField(
   const steps = parsePath(rule, path, fail);
   let target: Json = object;
   for (let i = 0; i < steps.length; i++) {
-    const { field, index } = steps[i]!;
+    const { field, index, holder: holderRule } = steps[i]!;
     const name = field.name;
+    if (field.oneof && target[name] === undefined) {
+      // One member of a oneof at most (the WCO elements set the declaration body).
+      for (const key of Object.keys(target)) {
+        const other = holderRule.fields.get(key);
+        if (other && other.oneof === field.oneof && other.name !== name) {
+          return fail(`path '${path}': only one of oneof '${field.oneof}' may be set, '${other.name}' is set too`);
+        }
+      }
+    }
     const last = i === steps.length - 1;
     // A message path with no text marks a message present with every field at its default.
     if (last && field.kind === 'message' && text !== '') return fail(`path '${path}': '${name}' is a message`);
@@ -165,17 +176,49 @@ export function applyExtensionField(
   }
 }
 
+const INT64_TEXT = /^-?(0|[1-9][0-9]{0,19})$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const INTEGER_RANGE = { int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1] } as const;
+const INT64_RANGE = { int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n] } as const;
+
+/**
+ * The field's value from its text, held to the field's type and range: what the extension sets is
+ * the only part of a decoded document not typed by the mapping code itself, so it is checked here,
+ * as the json format's validateJson checks foreign JSON, before protobufjs's fromObject (which
+ * coerces rather than refuses) reads it.
+ */
 function convert(text: string, field: FieldRule, fail: (problem: string) => never): unknown {
   switch (field.kind) {
+    case 'string':
+      return text;
     case 'bool':
       return text === 'true' ? true : text === 'false' ? false : fail(`'${text}' is not true or false`);
     case 'int32':
-    case 'uint32':
+    case 'uint32': {
+      const [min, max] = INTEGER_RANGE[field.kind];
+      const n = /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+      return Number.isInteger(n) && n >= min && n <= max
+        ? n
+        : fail(`'${text}' is not an integer from ${min} to ${max}`);
+    }
     case 'double':
     case 'float':
       return /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : fail(`'${text}' is not a number`);
-    default:
-      // Strings, enum names, 64-bit integers as decimal strings, bytes as base64: validateJson checks them.
-      return text;
+    case 'int64':
+    case 'uint64': {
+      const [min, max] = INT64_RANGE[field.kind];
+      if (!INT64_TEXT.test(text)) return fail(`'${text}' is not a 64-bit integer`);
+      const n = BigInt(text);
+      return n >= min && n <= max ? text : fail(`${text} is outside the ${field.kind} range`);
+    }
+    case 'bytes':
+      return BASE64.test(text) || BASE64URL.test(text) ? Buffer.from(text, 'base64') : fail(`'${text}' is not base64`);
+    case 'enum':
+      return field.enumValues?.has(text)
+        ? text
+        : fail(`'${text}' is not one of ${[...(field.enumValues ?? [])].join(', ')}`);
+    case 'message':
+      return fail(`'${field.name}' is a message`);
   }
 }

@@ -1,8 +1,8 @@
 import { FormatInvalidError, fromJsonObject, gnc, toJsonObject } from '../../../node/src/canonical';
 import { ConfigError } from '../../../node/src/errors';
 import { XmlParseError, parseXml } from '../../xml';
-import { checkEnvelope, checkSize, readFormatOptions, verifyEnvelope } from '../envelope-checks';
-import { findProtoDir, loadMessageRule, pruneDefaults, validateJson, type MessageRule } from '../json/json-schema';
+import { checkSize, checkEnvelopeOfCheckedValues, readFormatOptions, verifyEnvelope } from '../envelope-checks';
+import { findProtoDir, loadMessageRule, pruneDefaults, type MessageRule } from '../json/json-schema';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { decodeWco, type WcoUnmapped } from './wco-decode';
 import { encodeWco } from './wco-encode';
@@ -63,8 +63,9 @@ function newWcoXmlFormat(maxBytes: number, rejectUnmapped: boolean, rule: Messag
         `${first.xpath}: no canonical field for this content (${decoded.unmapped.length} unmapped item(s); option unmapped: 'reject')`,
       );
     }
-    const normalized = validateJson(decoded.object, rule, ENVELOPE);
-    const envelope = checkEnvelope(fromJsonObject(gnc.v1.Envelope, normalized));
+    // No validateJson pass over the whole object: the mapping code types every value it sets, and
+    // what the gnc:Extension block sets is held to its field's type and range as it is applied.
+    const envelope = checkEnvelopeOfCheckedValues(fromJsonObject(gnc.v1.Envelope, decoded.object));
     return { envelope, document: decoded.document, unmapped: decoded.unmapped, headerDerived: decoded.headerDerived };
   };
   return {
