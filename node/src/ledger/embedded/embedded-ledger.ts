@@ -5,7 +5,6 @@ import type ChaincodeFromContract from 'fabric-shim/lib/contract-spi/chaincodefr
 import ChaincodeStub from 'fabric-shim/lib/stub';
 import { blockDataHash, blockHeaderHash } from '../../fabric/block-hash';
 import { newBlock } from '../../fabric/blockfile';
-import { ProtoWriter } from '../../fabric/proto-writer';
 import { createMspVerifier, type MspVerifier } from '../../identity/msp-verifier';
 import { verifySignatureAsync } from '../../identity/signer';
 import type { SigningIdentity } from '../../identity/signing-identity';
@@ -36,7 +35,7 @@ import {
   type ChannelOrganization,
   type CollectionDefinition,
 } from './channel-config';
-import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
+import { encodeVersioned, HISTORY_ENTRY_IN_BLOCK, StateStore, type BatchOp, type BlockLocation } from './state-store';
 import {
   buildProposal,
   chaincodeEventBytes,
@@ -179,6 +178,7 @@ export class EmbeddedLedger {
     this.chaincode = createContractRuntime(options.contracts, options.chaincodeName, options.chaincodeVersion);
     this.verifier = createMspVerifier(options.organizations);
     this.collections = new Map(options.collections.map((c) => [c.name, collectionAccess(c)]));
+    state.readHistoryFrom((blockNumber) => this.readBlock(blockNumber));
   }
 
   static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
@@ -725,11 +725,9 @@ export class EmbeddedLedger {
       const key = StateStore.stateKey(ns, write.key);
       if (write.value === null) ops.push({ type: 'del', key });
       else ops.push({ type: 'put', key, value: encodeVersioned(version, write.value) });
-      ops.push({
-        type: 'put',
-        key: StateStore.historyKey(ns, write.key, version),
-        value: keyModificationBytes(effects.txId, write.value, effects.timestamp),
-      });
+      // As in Fabric's history database, the entry only says which transaction wrote the key;
+      // the value, transaction id, timestamp and delete flag are read back from that block.
+      ops.push({ type: 'put', key: StateStore.historyKey(ns, write.key, version), value: HISTORY_ENTRY_IN_BLOCK });
     }
     for (const write of effects.hashedWrites) {
       const key = StateStore.privateHashKey(write.collection, write.keyHash);
@@ -942,22 +940,4 @@ export function validationCodeName(code: number): string {
   return `CODE_${code}`;
 }
 
-/**
- * queryresult.KeyModification{tx_id=1, value=2, timestamp=3: Timestamp{seconds=1, nanos=2},
- * is_delete=4}: the history record of one write, as GetHistoryForKey returns it.
- */
-export function keyModificationBytes(
-  txId: string,
-  value: Uint8Array | null,
-  timestamp: { seconds: number; nanos: number },
-): Buffer {
-  const w = keyModificationScratch.reset();
-  w.string(1, txId);
-  if (value !== null) w.bytes(2, value);
-  w.begin(3).uint(1, timestamp.seconds).uint(2, timestamp.nanos).end();
-  w.bool(4, value === null);
-  return w.finish();
-}
-
-/** Where keyModificationBytes writes each record before copying it out (one per write committed). */
-const keyModificationScratch = new ProtoWriter(4096);
+export { keyModificationBytes } from './tx-effects';
