@@ -373,7 +373,10 @@ describe('EmbeddedLedger', function () {
           recordHistory[1],
           await expected(lodged.txId, lodged.blockNumber, lodgedModification.getValue_asU8()),
         );
-        assert.equal(JSON.parse(Buffer.from(lodgedModification.getValue_asU8()).toString()).status, lodgedStatus);
+        assert.equal(
+          (JSON.parse(Buffer.from(lodgedModification.getValue_asU8()).toString()) as { status?: string }).status,
+          lodgedStatus,
+        );
         // AssignLane deleted the index entry Lodge wrote: the newest version is a delete.
         const indexHistory = (await ledger.stateStore.getHistory('gnc', statusIndexKey)).map((b) =>
           Buffer.from(b).toString('hex'),
