@@ -6,7 +6,12 @@ import { ClassicLevel } from 'classic-level';
 import { verifyBlockfile } from '../../../node/src/audit';
 import { blockHeaderBytes } from '../../../node/src/fabric/block-hash';
 import { verifySignature } from '../../../node/src/identity';
-import { LedgerCommitError, LedgerUnavailableError } from '../../../node/src/ledger/ledger-errors';
+import type { SigningIdentity } from '../../../node/src/identity';
+import {
+  LedgerCommitError,
+  LedgerEndorsementError,
+  LedgerUnavailableError,
+} from '../../../node/src/ledger/ledger-errors';
 import type { EmbeddedLedger, RecoveryReport } from '../../../node/src/ledger/embedded/embedded-ledger';
 import { StateStore } from '../../../node/src/ledger/embedded/state-store';
 import { openTestLedger } from '../../support/embedded-ledger-fixture';
@@ -128,6 +133,44 @@ describe('EmbeddedLedger', function () {
   });
 
   describe('validation', () => {
+    it('verifies the proposal signature of a signing identity not made by createSigningIdentity, and refuses a bad one', async () => {
+      const ledger = await openAt(path.join(tmp.dir, 'foreign-signer'));
+      const user = await orgs.user('customsA', 'single-window');
+      // Signs with the user's real key, over other bytes: a well-formed low-S signature that does not verify.
+      const wrongMessage = (message: Uint8Array) => Buffer.concat([Buffer.from(message), Buffer.from([0])]);
+      const forger: SigningIdentity = {
+        mspId: user.mspId,
+        certificatePem: user.certificatePem,
+        sign: (message) => user.sign(wrongMessage(message)),
+        signAsync: (message) => user.signAsync(wrongMessage(message)),
+      };
+      const honest: SigningIdentity = {
+        mspId: user.mspId,
+        certificatePem: user.certificatePem,
+        sign: (message) => user.sign(message),
+        signAsync: (message) => user.signAsync(message),
+      };
+      const lodgeAs = (identity: SigningIdentity) =>
+        ledger.client(identity).submit({
+          contract: 'Declaration',
+          name: 'Lodge',
+          args: [JSON.stringify(sampleDeclaration(uniqueId('DEC')))],
+        });
+      try {
+        const heightBefore = ledger.height;
+        await assert.rejects(lodgeAs(forger), (error: unknown) => {
+          assert.ok(error instanceof LedgerEndorsementError);
+          assert.match(error.message, /FORBIDDEN: the proposal signature does not verify/);
+          return true;
+        });
+        assert.equal(ledger.height, heightBefore);
+        const accepted = await lodgeAs(honest);
+        assert.equal((await ledger.stateStore.txLocation(accepted.txId))?.validationCode, peer.TxValidationCode.VALID);
+      } finally {
+        await ledger.close();
+      }
+    });
+
     it('marks the second of two conflicting updates of one record MVCC_READ_CONFLICT and keeps the first', async () => {
       const ledger = await openAt(path.join(tmp.dir, 'mvcc'));
       try {
