@@ -65,6 +65,15 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
 const privateKeyPems = new WeakMap<SigningIdentity, string>();
 
 /**
+ * Whether `identity` was made by {@link createSigningIdentity} in this process: its private key
+ * was checked against its certificate then, so what it signs verifies with that certificate by
+ * construction (a signature of any other SigningIdentity still has to be verified).
+ */
+export function signsWithCheckedKey(identity: SigningIdentity): boolean {
+  return privateKeyPems.has(identity);
+}
+
+/**
  * An endorsement and the transaction signature that follows it, in one trip to the crypto worker:
  * `endorser` signs proposal response payload || endorser identity, then `creator` signs the
  * envelope payload carrying that endorsement (endorserTransactionPayload). Resolves undefined when

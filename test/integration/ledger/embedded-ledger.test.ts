@@ -1,13 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { cp, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, ledger as ledger_, peer } from '@hyperledger/fabric-protos';
 import { ClassicLevel } from 'classic-level';
 import { verifyBlockfile } from '../../../node/src/audit';
 import { blockHeaderBytes } from '../../../node/src/fabric/block-hash';
 import { verifySignature } from '../../../node/src/identity';
-import { LedgerCommitError, LedgerUnavailableError } from '../../../node/src/ledger/ledger-errors';
+import type { SigningIdentity } from '../../../node/src/identity';
+import {
+  LedgerCommitError,
+  LedgerEndorsementError,
+  LedgerUnavailableError,
+} from '../../../node/src/ledger/ledger-errors';
 import type { EmbeddedLedger, RecoveryReport } from '../../../node/src/ledger/embedded/embedded-ledger';
+import { StateStore } from '../../../node/src/ledger/embedded/state-store';
 import { openTestLedger } from '../../support/embedded-ledger-fixture';
 import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
 import { createTestOrganizations, temporaryDirectory, type TestOrganizations } from '../../support/test-organizations';
@@ -127,6 +133,44 @@ describe('EmbeddedLedger', function () {
   });
 
   describe('validation', () => {
+    it('verifies the proposal signature of a signing identity not made by createSigningIdentity, and refuses a bad one', async () => {
+      const ledger = await openAt(path.join(tmp.dir, 'foreign-signer'));
+      const user = await orgs.user('customsA', 'single-window');
+      // Signs with the user's real key, over other bytes: a well-formed low-S signature that does not verify.
+      const wrongMessage = (message: Uint8Array) => Buffer.concat([Buffer.from(message), Buffer.from([0])]);
+      const forger: SigningIdentity = {
+        mspId: user.mspId,
+        certificatePem: user.certificatePem,
+        sign: (message) => user.sign(wrongMessage(message)),
+        signAsync: (message) => user.signAsync(wrongMessage(message)),
+      };
+      const honest: SigningIdentity = {
+        mspId: user.mspId,
+        certificatePem: user.certificatePem,
+        sign: (message) => user.sign(message),
+        signAsync: (message) => user.signAsync(message),
+      };
+      const lodgeAs = (identity: SigningIdentity) =>
+        ledger.client(identity).submit({
+          contract: 'Declaration',
+          name: 'Lodge',
+          args: [JSON.stringify(sampleDeclaration(uniqueId('DEC')))],
+        });
+      try {
+        const heightBefore = ledger.height;
+        await assert.rejects(lodgeAs(forger), (error: unknown) => {
+          assert.ok(error instanceof LedgerEndorsementError);
+          assert.match(error.message, /FORBIDDEN: the proposal signature does not verify/);
+          return true;
+        });
+        assert.equal(ledger.height, heightBefore);
+        const accepted = await lodgeAs(honest);
+        assert.equal((await ledger.stateStore.txLocation(accepted.txId))?.validationCode, peer.TxValidationCode.VALID);
+      } finally {
+        await ledger.close();
+      }
+    });
+
     it('marks the second of two conflicting updates of one record MVCC_READ_CONFLICT and keeps the first', async () => {
       const ledger = await openAt(path.join(tmp.dir, 'mvcc'));
       try {
@@ -313,6 +357,121 @@ describe('EmbeddedLedger', function () {
         new Map([...entries].filter(([key]) => !key.startsWith(Buffer.from('p').toString('hex'))));
       assert.ok([...committed.keys()].some((key) => key.startsWith(Buffer.from('hAgreementAB').toString('hex'))));
       assert.deepEqual(publicPart(replayed), publicPart(committed));
+    });
+
+    it('keeps history entries empty and reads each version back from its block, as Fabric history does', async () => {
+      const directory = path.join(tmp.dir, 'history-from-blocks');
+      const ledger = await openAt(directory);
+      const officer = ledger.client(await orgs.user('customsA', 'officer'));
+      const id = uniqueId('DEC');
+      const recordKey = `\u0000declaration\u0000${id}\u0000`;
+      const lodged = await lodge(ledger, id);
+      const lodgedStatus = (
+        JSON.parse((await ledger.stateStore.getState('gnc', recordKey))?.value.toString() ?? '{}') as {
+          status?: string;
+        }
+      ).status;
+      const statusIndexKey = `\u0000declaration~status\u0000${lodgedStatus}\u0000${id}\u0000`;
+      const assigned = await officer.submit({ contract: 'Declaration', name: 'AssignLane', args: [id, 'GREEN'] });
+      const finalValue = (await ledger.stateStore.getState('gnc', recordKey))?.value;
+      /** What Fabric's GetHistoryForKey returns for a write, built with the generated protos. */
+      const expected = async (txId: string, blockNumber: bigint, value: Uint8Array | null) => {
+        const envelope = (await ledger.readBlock(Number(blockNumber)))
+          .getData()
+          ?.getDataList_asU8()
+          .find((bytes) => {
+            const payload = common.Payload.deserializeBinary(
+              common.Envelope.deserializeBinary(bytes).getPayload_asU8(),
+            );
+            return (
+              common.ChannelHeader.deserializeBinary(
+                payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+              ).getTxId() === txId
+            );
+          });
+        const payload = common.Payload.deserializeBinary(
+          common.Envelope.deserializeBinary(envelope ?? new Uint8Array()).getPayload_asU8(),
+        );
+        const header = common.ChannelHeader.deserializeBinary(
+          payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+        );
+        const modification = new ledger_.queryresult.KeyModification();
+        modification.setTxId(txId);
+        modification.setValue(value ?? new Uint8Array());
+        modification.setTimestamp(header.getTimestamp());
+        modification.setIsDelete(value === null);
+        return Buffer.from(modification.serializeBinary()).toString('hex');
+      };
+      try {
+        assert.ok(lodgedStatus && finalValue);
+        const recordHistory = (await ledger.stateStore.getHistory('gnc', recordKey)).map((b) =>
+          Buffer.from(b).toString('hex'),
+        );
+        assert.equal(recordHistory.length, 2);
+        assert.equal(recordHistory[0], await expected(assigned.txId, assigned.blockNumber, finalValue));
+        const lodgedModification = ledger_.queryresult.KeyModification.deserializeBinary(
+          Buffer.from(recordHistory[1] ?? '', 'hex'),
+        );
+        assert.equal(
+          recordHistory[1],
+          await expected(lodged.txId, lodged.blockNumber, lodgedModification.getValue_asU8()),
+        );
+        assert.equal(
+          (JSON.parse(Buffer.from(lodgedModification.getValue_asU8()).toString()) as { status?: string }).status,
+          lodgedStatus,
+        );
+        // AssignLane deleted the index entry Lodge wrote: the newest version is a delete.
+        const indexHistory = (await ledger.stateStore.getHistory('gnc', statusIndexKey)).map((b) =>
+          Buffer.from(b).toString('hex'),
+        );
+        assert.deepEqual(indexHistory, [
+          await expected(assigned.txId, assigned.blockNumber, null),
+          await expected(lodged.txId, lodged.blockNumber, Buffer.from([0])),
+        ]);
+      } finally {
+        await ledger.close();
+      }
+      const historyEntries = [...(await levelEntries(path.join(directory, 'state')))].filter(([key]) =>
+        key.startsWith(Buffer.from('ygnc').toString('hex')),
+      );
+      assert.ok(historyEntries.length >= 4);
+      assert.ok(historyEntries.every(([, value]) => value === ''));
+    });
+
+    it('returns history entries of ledgers written before, which stored the whole record, as stored', async () => {
+      const directory = path.join(tmp.dir, 'history-legacy');
+      const id = uniqueId('DEC');
+      const recordKey = `\u0000declaration\u0000${id}\u0000`;
+      await (async () => {
+        const ledger = await openAt(directory);
+        try {
+          await lodge(ledger, id);
+        } finally {
+          await ledger.close();
+        }
+      })();
+      const db = new ClassicLevel<Buffer, Buffer>(path.join(directory, 'state'), {
+        keyEncoding: 'buffer',
+        valueEncoding: 'buffer',
+      });
+      const stored = Buffer.from('0a056f6c642d7478', 'hex'); // KeyModification{tx_id: "old-tx"}
+      try {
+        const prefix = StateStore.historyPrefix('gnc', recordKey);
+        const keys = await db.keys({ gte: prefix, lt: Buffer.concat([prefix, Buffer.from([0xff])]) }).all();
+        assert.equal(keys.length, 1);
+        await db.put(keys[0] ?? Buffer.alloc(0), stored);
+      } finally {
+        await db.close();
+      }
+      const ledger = await openAt(directory);
+      try {
+        assert.deepEqual(
+          (await ledger.stateStore.getHistory('gnc', recordKey)).map((b) => Buffer.from(b)),
+          [stored],
+        );
+      } finally {
+        await ledger.close();
+      }
     });
 
     it('refuses to open a blockfile whose blocks are damaged before its end', async () => {

@@ -5,9 +5,8 @@ import type ChaincodeFromContract from 'fabric-shim/lib/contract-spi/chaincodefr
 import ChaincodeStub from 'fabric-shim/lib/stub';
 import { blockDataHash, blockHeaderHash } from '../../fabric/block-hash';
 import { newBlock } from '../../fabric/blockfile';
-import { ProtoWriter } from '../../fabric/proto-writer';
 import { createMspVerifier, type MspVerifier } from '../../identity/msp-verifier';
-import { verifySignatureAsync } from '../../identity/signer';
+import { signsWithCheckedKey, verifySignatureAsync } from '../../identity/signer';
 import type { SigningIdentity } from '../../identity/signing-identity';
 import { asError } from '../../errors';
 import type {
@@ -36,7 +35,7 @@ import {
   type ChannelOrganization,
   type CollectionDefinition,
 } from './channel-config';
-import { encodeVersioned, StateStore, type BatchOp, type BlockLocation } from './state-store';
+import { encodeVersioned, HISTORY_ENTRY_IN_BLOCK, StateStore, type BatchOp, type BlockLocation } from './state-store';
 import {
   buildProposal,
   chaincodeEventBytes,
@@ -179,6 +178,7 @@ export class EmbeddedLedger {
     this.chaincode = createContractRuntime(options.contracts, options.chaincodeName, options.chaincodeVersion);
     this.verifier = createMspVerifier(options.organizations);
     this.collections = new Map(options.collections.map((c) => [c.name, collectionAccess(c)]));
+    state.readHistoryFrom((blockNumber) => this.readBlock(blockNumber));
   }
 
   static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
@@ -258,12 +258,20 @@ export class EmbeddedLedger {
     } catch (error) {
       throw new LedgerEndorsementError(`FORBIDDEN: ${asError(error).message}`, { txId: built.txId, cause: error });
     }
-    // The signature check runs on the thread pool while the contract runs here.
-    const signatureValid = verifySignatureAsync(
-      identity.certificatePem,
-      built.signedProposal.getProposalBytes_asU8(),
-      built.signedProposal.getSignature_asU8(),
-    );
+    // The proposal was signed a moment ago, in this process, by `identity`. A peer verifies the
+    // signature because a proposal reaches it from a client over the network; here it never left
+    // the process, and an identity made by createSigningIdentity had its key checked against its
+    // certificate, so the signature verifies by construction and checking it again would cost an
+    // ECDSA verification (more than two signatures) per transaction. Any other SigningIdentity is
+    // checked as a peer would. See docs/architecture.md, "Transactions are Fabric transactions".
+    // The check runs on the crypto worker while the contract runs here.
+    const signatureValid = signsWithCheckedKey(identity)
+      ? true
+      : verifySignatureAsync(
+          identity.certificatePem,
+          built.signedProposal.getProposalBytes_asU8(),
+          built.signedProposal.getSignature_asU8(),
+        );
     // The crypto worker answers a whole turn's proposal signatures in one message, so their
     // contracts would all run in that message's turn and the verifications asked for meanwhile
     // would reach the worker only after the last of them, a whole round trip on every caller's
@@ -725,11 +733,9 @@ export class EmbeddedLedger {
       const key = StateStore.stateKey(ns, write.key);
       if (write.value === null) ops.push({ type: 'del', key });
       else ops.push({ type: 'put', key, value: encodeVersioned(version, write.value) });
-      ops.push({
-        type: 'put',
-        key: StateStore.historyKey(ns, write.key, version),
-        value: keyModificationBytes(effects.txId, write.value, effects.timestamp),
-      });
+      // As in Fabric's history database, the entry only says which transaction wrote the key;
+      // the value, transaction id, timestamp and delete flag are read back from that block.
+      ops.push({ type: 'put', key: StateStore.historyKey(ns, write.key, version), value: HISTORY_ENTRY_IN_BLOCK });
     }
     for (const write of effects.hashedWrites) {
       const key = StateStore.privateHashKey(write.collection, write.keyHash);
@@ -942,22 +948,4 @@ export function validationCodeName(code: number): string {
   return `CODE_${code}`;
 }
 
-/**
- * queryresult.KeyModification{tx_id=1, value=2, timestamp=3: Timestamp{seconds=1, nanos=2},
- * is_delete=4}: the history record of one write, as GetHistoryForKey returns it.
- */
-export function keyModificationBytes(
-  txId: string,
-  value: Uint8Array | null,
-  timestamp: { seconds: number; nanos: number },
-): Buffer {
-  const w = keyModificationScratch.reset();
-  w.string(1, txId);
-  if (value !== null) w.bytes(2, value);
-  w.begin(3).uint(1, timestamp.seconds).uint(2, timestamp.nanos).end();
-  w.bool(4, value === null);
-  return w.finish();
-}
-
-/** Where keyModificationBytes writes each record before copying it out (one per write committed). */
-const keyModificationScratch = new ProtoWriter(4096);
+export { keyModificationBytes } from './tx-effects';

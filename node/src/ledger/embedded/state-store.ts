@@ -1,4 +1,7 @@
+import type { common } from '@hyperledger/fabric-protos';
 import { ClassicLevel } from 'classic-level';
+import { LedgerUnavailableError } from '../ledger-errors';
+import { decodeTxEffects, keyModificationBytes } from './tx-effects';
 import type { RangeResult, StateReader, Version, VersionedValue } from './tx-simulator';
 import { sha256 } from './tx-simulator';
 
@@ -12,7 +15,7 @@ import { sha256 } from './tx-simulator';
  *   s<ns>\0<key>            -> version(12) | value                 public state
  *   p<collection>\0<key>    -> version(12) | value                 private data
  *   h<collection>\0<sha256(key)> -> version(12) | sha256(value)    private data hashes
- *   y<ns>\0<len32><key><block8><tx4> -> KeyModification bytes     history
+ *   y<ns>\0<len32><key><block8><tx4> -> empty                     history (the write is in the block)
  *   t<txId>                 -> block8 | tx4 | validationCode1      transaction index
  *   b<block8>               -> file4 | offset8 | length4           block locations
  *   q<block8><tx4>          -> TxPvtReadWriteSet bytes             private data staged for a block
@@ -23,6 +26,17 @@ type Key = Buffer;
 export type BatchOp = { type: 'put'; key: Key; value: Buffer } | { type: 'del'; key: Key };
 
 const SEP = Buffer.from([0]);
+
+/**
+ * The value of a history entry: empty, as in Fabric's history database, which keeps only which
+ * transaction of which block wrote a key; getHistory reads the write back from that block. Every
+ * value is then written once to LevelDB (state) instead of twice. Ledgers written before this
+ * kept the whole KeyModification as the value, and getHistory still returns those as stored.
+ */
+export const HISTORY_ENTRY_IN_BLOCK: Buffer = Buffer.alloc(0);
+
+/** Reads a committed block by number (the ledger's block index and blockfile). */
+export type BlockSource = (blockNumber: number) => Promise<common.Block>;
 
 /** LevelDB memtable size (LevelDB's default is 4 MiB); see StateStore.open. */
 const WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
@@ -45,7 +59,14 @@ export interface BlockLocation {
 }
 
 export class StateStore implements StateReader {
+  private blockSource: BlockSource | undefined;
+
   private constructor(private readonly db: ClassicLevel<Buffer, Buffer>) {}
+
+  /** Where getHistory reads the writes its entries point at; the ledger sets it once open. */
+  readHistoryFrom(source: BlockSource): void {
+    this.blockSource = source;
+  }
 
   static async open(location: string): Promise<StateStore> {
     const db = new ClassicLevel<Buffer, Buffer>(location, {
@@ -158,8 +179,34 @@ export class StateStore implements StateReader {
   async getHistory(namespace: string, key: string): Promise<Uint8Array[]> {
     const prefix = StateStore.historyPrefix(namespace, key);
     const out: Uint8Array[] = [];
-    for await (const value of this.db.values({ gte: prefix, lt: prefixEnd(prefix), reverse: true })) {
-      out.push(value);
+    // A key written often is written by neighbouring transactions of one block: decode each
+    // block once per query.
+    const blocks = new Map<number, readonly Uint8Array[]>();
+    for await (const [entryKey, value] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix), reverse: true })) {
+      if (value.length > 0) {
+        out.push(value);
+        continue;
+      }
+      const version = decodeVersion(entryKey.subarray(entryKey.length - 12));
+      if (!version) throw new LedgerUnavailableError(`history entry of ${key} has no block and transaction number`);
+      let envelopes = blocks.get(version.block);
+      if (!envelopes) {
+        if (!this.blockSource)
+          throw new LedgerUnavailableError('history is read from the blocks, and no block source is set');
+        envelopes = (await this.blockSource(version.block)).getData()?.getDataList_asU8() ?? [];
+        blocks.set(version.block, envelopes);
+      }
+      const envelope = envelopes[version.tx];
+      const effects = envelope && decodeTxEffects(envelope);
+      // A transaction writes a key once; were it written twice, the state kept the last write.
+      const writes = effects?.namespace === namespace ? effects.writes.filter((w) => w.key === key) : [];
+      const write = writes[writes.length - 1];
+      if (!effects || !write) {
+        throw new LedgerUnavailableError(
+          `history of ${key} names transaction ${version.tx} of block ${version.block}, which does not write it`,
+        );
+      }
+      out.push(keyModificationBytes(effects.txId, write.value, effects.timestamp));
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { ProtoWriter } from '../../fabric/proto-writer';
 
 /**
  * Reading an endorser transaction back out of its envelope: what it wrote and which event it
@@ -113,3 +114,23 @@ export function decodePrivateWrites(privateRwSet: Uint8Array): PrivateWrite[] {
   }
   return out;
 }
+
+/**
+ * queryresult.KeyModification{tx_id=1, value=2, timestamp=3: Timestamp{seconds=1, nanos=2},
+ * is_delete=4}: the history record of one write, as GetHistoryForKey returns it.
+ */
+export function keyModificationBytes(
+  txId: string,
+  value: Uint8Array | null,
+  timestamp: { seconds: number; nanos: number },
+): Buffer {
+  const w = keyModificationScratch.reset();
+  w.string(1, txId);
+  if (value !== null) w.bytes(2, value);
+  w.begin(3).uint(1, timestamp.seconds).uint(2, timestamp.nanos).end();
+  w.bool(4, value === null);
+  return w.finish();
+}
+
+/** Where keyModificationBytes writes each record before copying it out (one per history entry read). */
+const keyModificationScratch = new ProtoWriter(4096);
