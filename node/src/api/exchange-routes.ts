@@ -201,7 +201,10 @@ export function registerExchangeRoutes(app: FastifyInstance, exchange: ExchangeR
   // previous scrape (the histogram is reset after each), sampled every 10 ms.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  app.addHook('onClose', async () => loopDelay.disable());
+  app.addHook('onClose', (_instance, done) => {
+    loopDelay.disable();
+    done();
+  });
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
     const text = exchange.node.metrics.render(await exchange.store.depths()) + eventLoopDelayText(loopDelay);
