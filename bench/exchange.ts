@@ -181,8 +181,33 @@ async function runScheme(
     // a stall there shows in the tail of the latencies.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    const latencies = await openLoop(async () => watch.when(await submit()), settings.rate, settings.latencySeconds);
+    // Per stage, to find which one makes the tail: from the call to submit's return (encoded,
+    // sealed, durable in the outbox), and from there to the receipt stored (frame, receiver,
+    // receipt verified and made durable).
+    const submitStage: number[] = [];
+    const receiptStage: number[] = [];
+    const latencies = await openLoop(
+      async () => {
+        const called = performance.now();
+        const messageId = await submit();
+        const submitted = performance.now();
+        submitStage.push(submitted - called);
+        await watch.when(messageId);
+        receiptStage.push(performance.now() - submitted);
+      },
+      settings.rate,
+      settings.latencySeconds,
+    );
     loopDelay.disable();
+    for (const [stage, values] of [
+      ['submit-durable', submitStage],
+      ['submitted-to-receipted', receiptStage],
+    ] as const) {
+      values.sort((x, y) => x - y);
+      const at = (p: number) =>
+        (values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0).toFixed(2);
+      console.log(`${scheme.name}-stage-${stage}-at-${settings.rate}/s: p50 ${at(50)} ms, p99 ${at(99)} ms`);
+    }
     const loaded = memory.stop();
     latencies.sort((x, y) => x - y);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;

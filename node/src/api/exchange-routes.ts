@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { messageFormats } from '../../../adapters/format';
@@ -195,7 +196,36 @@ export function registerExchangeRoutes(app: FastifyInstance, exchange: ExchangeR
     }),
   );
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4').send(exchange.node.metrics.render(await exchange.store.depths())),
+  // How late this process's event loop runs callbacks: a stalled loop delays every message and
+  // receipt, so latency can be told apart from stalls. Quantiles are over the time since the
+  // previous scrape (the histogram is reset after each), sampled every 10 ms.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  app.addHook('onClose', (_instance, done) => {
+    loopDelay.disable();
+    done();
+  });
+
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    const text = exchange.node.metrics.render(await exchange.store.depths()) + eventLoopDelayText(loopDelay);
+    loopDelay.reset();
+    return reply.type('text/plain; version=0.0.4').send(text);
+  });
+}
+
+/** The event-loop delay as a Prometheus summary in seconds (no samples yet: zeros). */
+function eventLoopDelayText(histogram: ReturnType<typeof monitorEventLoopDelay>): string {
+  const name = 'gnc_event_loop_delay_seconds';
+  const seconds = (ns: number) => (Number.isFinite(ns) && histogram.count > 0 ? ns / 1e9 : 0);
+  return (
+    [
+      `# HELP ${name} Event-loop delay of this process since the previous scrape`,
+      `# TYPE ${name} summary`,
+      `${name}{quantile="0.5"} ${seconds(histogram.percentile(50))}`,
+      `${name}{quantile="0.99"} ${seconds(histogram.percentile(99))}`,
+      `${name}{quantile="1"} ${seconds(histogram.max)}`,
+      `${name}_sum ${seconds(histogram.mean * histogram.count)}`,
+      `${name}_count ${histogram.count}`,
+    ].join('\n') + '\n'
   );
 }

@@ -162,6 +162,10 @@ describe('GNC flow between two administrations (libp2p + CMS + protobuf one way,
 
       const metrics = await api(1).inject({ method: 'GET', url: '/metrics' });
       assert.match(metrics.body, /gnc_messages_total\{partner="CustomsA",direction="in"\} 2/);
+      // The receiving node's event-loop delay, in seconds, sampled since it started.
+      assert.match(metrics.body, /^# TYPE gnc_event_loop_delay_seconds summary$/m);
+      assert.match(metrics.body, /^gnc_event_loop_delay_seconds\{quantile="0\.99"\} \d+(\.\d+)?(e-?\d+)?$/m);
+      assert.match(metrics.body, /^gnc_event_loop_delay_seconds_count [1-9]\d*$/m);
     });
   });
 
