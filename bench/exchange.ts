@@ -7,7 +7,6 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { messageFormats } from '../adapters/format';
-import { gnc } from '../node/src/gen/gnc';
 import { createTwoAdministrations, type Administration } from '../node/src/demo/two-administrations';
 import { startExchange, type ExchangeRuntime } from '../node/src/exchange/exchange-runtime';
 import type { MessageStore } from '../node/src/exchange/message-store';
@@ -16,6 +15,7 @@ import { openNodeHome, type NodeHome } from '../node/src/home/node-home';
 import { crypto, x509 } from '../node/src/identity/x509-lib';
 import { temporaryDirectory } from '../test/support/test-organizations';
 import { openLoop } from './open-loop';
+import { paddedInspectionBody } from './padded-inspection';
 
 /**
  * Two exchange nodes on this machine, signed and durable, with signed receipts, 1 KB messages.
@@ -160,7 +160,7 @@ async function runScheme(
     runtime = await startExchange(view);
     if (!runtime) throw new Error('administration A has no exchange configuration');
     const watch = new ReceiptWatch(runtime.store);
-    const body = paddedBody(settings.format, settings.size);
+    const body = paddedInspectionBody(messageFormats[settings.format]!({})({}), settings.size);
     const submit = () => runtime!.node.submit('CustomsB', 'inspection-result-sharing', body);
     const memory = new MemorySampler(receiver.child.pid!);
 
@@ -374,44 +374,6 @@ function startReceiver(administration: Administration, cpuProfileDir?: string): 
 }
 
 // ---- messages ---------------------------------------------------------------------------------
-
-/** An inspection whose envelope, header as submit fills it, encodes to `size` bytes in `format`. */
-function paddedBody(format: string, size: number): Omit<gnc.v1.IEnvelope, 'header'> {
-  const encoder = messageFormats[format]!({})({});
-  const make = (remarks: string): Omit<gnc.v1.IEnvelope, 'header'> => ({
-    inspection: {
-      inspectionId: 'INSP-2026-000001',
-      declarationMrn: '26NL000000000000A1',
-      method: gnc.v1.InspectionMethod.INSPECTION_METHOD_XRAY_CONTAINER_SCAN,
-      officeId: 'NL000396',
-      startedAtMs: Date.now(),
-      completedAtMs: Date.now(),
-      containerId: 'MSCU1234565',
-      administrationId: 'CustomsA',
-      verdict: {
-        officerId: 'officer-17',
-        verdict: gnc.v1.InspectionVerdict.INSPECTION_VERDICT_CONSISTENT,
-        remarks,
-        decidedAtMs: Date.now(),
-      },
-    },
-  });
-  const header = {
-    messageId: '00000000-0000-4000-8000-000000000000',
-    correlationId: '',
-    senderId: 'CustomsA',
-    receiverId: 'CustomsB',
-    utilityBlockId: 'inspection-result-sharing',
-    utilityBlockVersion: '1',
-    createdAtMs: Date.now(),
-  };
-  const length = (remarks: string) => encoder.encode(gnc.v1.Envelope.create({ ...make(remarks), header })).length;
-  const padding = Math.max(0, size - length(''));
-  let remarks = 'x'.repeat(padding);
-  // Protobuf length prefixes grow with the text: trim until it fits.
-  while (remarks.length > 0 && length(remarks) > size) remarks = remarks.slice(1);
-  return make(remarks);
-}
 
 /** How long a message may wait for its receipt before the bench gives up (retries included). */
 const RECEIPT_TIMEOUT_MS = 60_000;

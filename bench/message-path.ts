@@ -32,6 +32,7 @@ import { jwsScheme } from '../adapters/security/jws';
 import type { PartnerKeys, SecurityScheme } from '../adapters/security/security-scheme';
 import { gnc } from '../node/src/gen/gnc';
 import { createTestCa, type KeyKind } from '../test/unit/adapters/security/pki';
+import { benchHeader, paddedInspectionBody } from './padded-inspection';
 
 interface SchemeSpec {
   readonly factory: typeof cmsScheme;
@@ -89,46 +90,12 @@ function print(name: string, f: Figure): void {
   );
 }
 
-/** The inspection body of bench/exchange.ts, its remarks padded so the envelope encodes to `size` bytes. */
-function paddedBody(format: MessageFormat, size: number): Omit<gnc.v1.IEnvelope, 'header'> {
-  const make = (remarks: string): Omit<gnc.v1.IEnvelope, 'header'> => ({
-    inspection: {
-      inspectionId: 'INSP-2026-000001',
-      declarationMrn: '26NL000000000000A1',
-      method: gnc.v1.InspectionMethod.INSPECTION_METHOD_XRAY_CONTAINER_SCAN,
-      officeId: 'NL000396',
-      startedAtMs: Date.now(),
-      completedAtMs: Date.now(),
-      containerId: 'MSCU1234565',
-      administrationId: 'CustomsA',
-      verdict: {
-        officerId: 'officer-17',
-        verdict: gnc.v1.InspectionVerdict.INSPECTION_VERDICT_CONSISTENT,
-        remarks,
-        decidedAtMs: Date.now(),
-      },
-    },
-  });
-  const length = (remarks: string) => format.encode(envelopeOf(make(remarks))).length;
-  let remarks = 'x'.repeat(Math.max(0, size - length('')));
-  while (remarks.length > 0 && length(remarks) > size) remarks = remarks.slice(1);
-  return make(remarks);
-}
-
 /** The envelope ExchangeNode.submit builds around a minimised body (same header fields). */
 function envelopeOf(body: Omit<gnc.v1.IEnvelope, 'header'>): gnc.v1.Envelope {
   const kept = minimiseBody(BLOCK, body).kept;
   return gnc.v1.Envelope.fromObject({
     [BLOCK.bodyKind]: kept,
-    header: {
-      messageId: '00000000-0000-4000-8000-000000000000',
-      correlationId: '',
-      senderId: 'CustomsA',
-      receiverId: 'CustomsB',
-      utilityBlockId: BLOCK.id,
-      utilityBlockVersion: BLOCK.version,
-      createdAtMs: Date.now(),
-    },
+    header: benchHeader(),
   });
 }
 
@@ -192,7 +159,7 @@ export async function messagePathBenchmark(argv: string[]): Promise<void> {
   >();
   for (const name of formats) {
     const format = messageFormats[name]!({})({});
-    const body = paddedBody(format, size);
+    const body = paddedInspectionBody(format, size);
     const bytes = format.encode(envelopeOf(body));
     samples.set(name, { format, body, bytes });
     await measure(`sender minimise (${name} body)`, () => envelopeOf(body));
