@@ -69,14 +69,19 @@ export async function signReceipt(
  * in a batch is answered when it comes again on its own (the same content, newly signed).
  */
 export async function signReceiptInfo(signer: SigningIdentity, receiptInfo: Uint8Array): Promise<Buffer> {
-  return Buffer.from(
-    gnc.v1.Receipt.encode({
-      receiptInfo,
-      signatureAlgorithm: ALGORITHM,
-      signature: await signer.signAsync(receiptInfo),
-      signerCertificate: Buffer.from(signer.certificatePem, 'utf8'),
-    }).finish(),
-  );
+  return Buffer.from(gnc.v1.Receipt.encode({ receiptInfo, ...(await signatureOver(signer, receiptInfo)) }).finish());
+}
+
+/** The signature fields Receipt and ReceiptBatch share, over exactly `signed`. */
+async function signatureOver(
+  signer: SigningIdentity,
+  signed: Uint8Array,
+): Promise<{ signatureAlgorithm: string; signature: Uint8Array; signerCertificate: Buffer }> {
+  return {
+    signatureAlgorithm: ALGORITHM,
+    signature: await signer.signAsync(signed),
+    signerCertificate: Buffer.from(signer.certificatePem, 'utf8'),
+  };
 }
 
 /** One signature over the outcome of every message of a batch frame, entry i for message i. */
@@ -86,12 +91,7 @@ export async function signBatchReceipt(
 ): Promise<Buffer> {
   const receiptBatchInfo = gnc.v1.ReceiptBatchInfo.encode({ ...batch, signedAtMs: Date.now() }).finish();
   return Buffer.from(
-    gnc.v1.ReceiptBatch.encode({
-      receiptBatchInfo,
-      signatureAlgorithm: ALGORITHM,
-      signature: await signer.signAsync(receiptBatchInfo),
-      signerCertificate: Buffer.from(signer.certificatePem, 'utf8'),
-    }).finish(),
+    gnc.v1.ReceiptBatch.encode({ receiptBatchInfo, ...(await signatureOver(signer, receiptBatchInfo)) }).finish(),
   );
 }
 
@@ -196,15 +196,7 @@ export async function verifyBatchReceipt(
     trustAnchorsPem: readonly string[];
   },
 ): Promise<gnc.v1.IReceiptInfo[]> {
-  let receipt: gnc.v1.ReceiptBatch;
-  let info: gnc.v1.ReceiptBatchInfo;
-  try {
-    receipt = gnc.v1.ReceiptBatch.decode(receiptBytes);
-    info = gnc.v1.ReceiptBatchInfo.decode(receipt.receiptBatchInfo);
-  } catch (error) {
-    throw new ReceiptInvalidError(`the batch receipt from ${expected.partnerId} does not decode`, { cause: error });
-  }
-  await checkSignature(receipt, receipt.receiptBatchInfo, expected, 'batch receipt');
+  const info = await openBatchReceipt(receiptBytes, expected);
   if (info.receipts.length !== expected.sent.length) {
     throw new ReceiptInvalidError(
       `the batch receipt has ${info.receipts.length} entries for the ${expected.sent.length} messages sent`,
@@ -220,6 +212,23 @@ export async function verifyBatchReceipt(
     });
   });
   return info.receipts;
+}
+
+/** Decodes a ReceiptBatch and checks its signature (signer of the partner's trust anchors); returns its signed content. */
+async function openBatchReceipt(
+  bytes: Uint8Array,
+  expected: { partnerId: string; trustAnchorsPem: readonly string[] },
+): Promise<gnc.v1.ReceiptBatchInfo> {
+  let receipt: gnc.v1.ReceiptBatch;
+  let info: gnc.v1.ReceiptBatchInfo;
+  try {
+    receipt = gnc.v1.ReceiptBatch.decode(bytes);
+    info = gnc.v1.ReceiptBatchInfo.decode(receipt.receiptBatchInfo);
+  } catch (error) {
+    throw new ReceiptInvalidError(`the batch receipt from ${expected.partnerId} does not decode`, { cause: error });
+  }
+  await checkSignature(receipt, receipt.receiptBatchInfo, expected, 'batch receipt');
+  return info;
 }
 
 /** A receipt as the sender's store keeps it: a single Receipt, or a ReceiptBatch and the message's entry in it. */
@@ -239,15 +248,7 @@ export async function verifyStoredReceipt(
   expected: { messageId: string; sentBytes: Uint8Array; partnerId: string; trustAnchorsPem: readonly string[] },
 ): Promise<gnc.v1.IReceiptInfo> {
   if (stored.batchIndex === undefined) return verifyReceipt(stored.bytes, expected);
-  let receipt: gnc.v1.ReceiptBatch;
-  let info: gnc.v1.ReceiptBatchInfo;
-  try {
-    receipt = gnc.v1.ReceiptBatch.decode(stored.bytes);
-    info = gnc.v1.ReceiptBatchInfo.decode(receipt.receiptBatchInfo);
-  } catch (error) {
-    throw new ReceiptInvalidError(`the batch receipt from ${expected.partnerId} does not decode`, { cause: error });
-  }
-  await checkSignature(receipt, receipt.receiptBatchInfo, expected, 'batch receipt');
+  const info = await openBatchReceipt(stored.bytes, expected);
   const entry = info.receipts[stored.batchIndex];
   if (!entry) throw new ReceiptInvalidError(`the batch receipt has no entry ${stored.batchIndex}`);
   checkEntry(entry, { messageId: expected.messageId, digest: digestOf(expected.sentBytes) });
