@@ -202,22 +202,31 @@ export class MessageStore {
     return store;
   }
 
-  /** Reads the keys of the dedupe index into the filter (keys only, a thousand a native call). */
+  /**
+   * Reads the keys of the dedupe index into the filter (keys only, a thousand a native call). Two
+   * passes, one to size the filter and one to fill it, so that start-up holds one chunk of keys
+   * at a time, not every message id the store has ever received.
+   */
   private async loadDedupeFilter(): Promise<void> {
-    const keys: string[] = [];
+    let count = 0;
+    await this.forEachDedupeKey(() => count++);
+    // Room for what is there and as many messages again before it fills up.
+    const filter = new KeyFilter(count * 2 + 1_000_000);
+    await this.forEachDedupeKey((key) => filter.add(key));
+    this.dedupeFilter = filter;
+  }
+
+  private async forEachDedupeKey(visit: (key: string) => void): Promise<void> {
     const iterator = this.db.keys({ gt: 'd!', lt: 'd!~' });
     try {
       for (;;) {
         const chunk = await iterator.nextv(1000);
         if (chunk.length === 0) break;
-        for (const key of chunk) keys.push(key);
+        for (const key of chunk) visit(key);
       }
     } finally {
       await iterator.close();
     }
-    // Room for what is there and as many messages again before it fills up.
-    this.dedupeFilter = new KeyFilter(keys.length * 2 + 1_000_000);
-    for (const key of keys) this.dedupeFilter.add(key);
   }
 
   /** The dedupe record of an inbound message: read from disk only when the filter says it may be there. */
