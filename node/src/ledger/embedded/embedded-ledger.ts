@@ -478,7 +478,7 @@ export class EmbeddedLedger {
           } catch (error) {
             // A failed write leaves the ledger in an unknown state on disk: stop taking
             // transactions; reopening recovers from the blockfile.
-            this.failure = new LedgerUnavailableError(`block commit failed: ${asError(error).message}`, {
+            this.failure ??= new LedgerUnavailableError(`block commit failed: ${asError(error).message}`, {
               cause: error,
             });
             for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
@@ -514,6 +514,10 @@ export class EmbeddedLedger {
     });
     if (staged.length > 0) await this.state.write(staged);
 
+    // The state write of an earlier block may have failed while this one was validated: then the
+    // state on disk is unknown and no further block may become durable (its callers would be told
+    // it failed while recovery commits it).
+    if (this.failure) throw this.failure;
     const block = newBlock(BigInt(blockNumber), this.lastAppendedHash, envelopes);
     signBlockMetadata(block, this.options.nodeIdentity, 0, codes);
     const location = await this.blocks.append(block);

@@ -72,8 +72,9 @@ export class StateStore implements StateReader {
     const db = new ClassicLevel<Buffer, Buffer>(location, {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
-      // Every transaction writes its values twice (state and history): with LevelDB's 4 MiB
-      // memtable a burst flushed a level-0 file every ~1,000 transactions, and the compactions
+      // Every transaction writes its state, history and index entries: with LevelDB's 4 MiB
+      // memtable a burst flushed a level-0 file every ~1,000 transactions (measured while history
+      // entries still held the values too), and the compactions
       // that follow ran on this machine's two cores beside the node. A larger memtable flushes
       // and compacts less often; the write-ahead log and its sync are unchanged.
       writeBufferSize: WRITE_BUFFER_BYTES,
