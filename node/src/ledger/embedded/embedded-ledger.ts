@@ -276,8 +276,9 @@ export class EmbeddedLedger {
     // contracts would all run in that message's turn and the verifications asked for meanwhile
     // would reach the worker only after the last of them, a whole round trip on every caller's
     // path. Running the contract in the next turn sends the verifications first: the worker
-    // checks them while the contracts run.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // checks them while the contracts run. With no verification asked for, there is nothing to
+    // let go first.
+    if (signatureValid !== true) await new Promise<void>((resolve) => setImmediate(resolve));
     const simulator = new TxSimulator(
       this.state,
       this.options.chaincodeName,

@@ -100,24 +100,12 @@ export class StateStore implements StateReader {
   static privateHashKey(collection: string, keyHash: Uint8Array): Key {
     return Buffer.concat([Buffer.from('h' + collection, 'utf8'), SEP, keyHash]);
   }
+  /** The part of every history key of one state key: the keys of its versions sort after it, in version order. */
   static historyPrefix(namespace: string, key: string): Key {
-    const keyBytes = Buffer.from(key, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(keyBytes.length);
-    return Buffer.concat([Buffer.from('y' + namespace, 'utf8'), SEP, len, keyBytes]);
+    return historyKeyOf(namespace, key, undefined);
   }
   static historyKey(namespace: string, key: string, version: Version): Key {
-    const namespaceLength = Buffer.byteLength(namespace, 'utf8');
-    const keyLength = Buffer.byteLength(key, 'utf8');
-    const out = Buffer.allocUnsafe(1 + namespaceLength + 1 + 4 + keyLength + 12);
-    out[0] = 0x79; // y
-    let at = 1 + out.write(namespace, 1, 'utf8');
-    out[at++] = 0;
-    out.writeUInt32BE(keyLength, at);
-    at += 4;
-    at += out.write(key, at, 'utf8');
-    writeVersion(out, at, version);
-    return out;
+    return historyKeyOf(namespace, key, version);
   }
   static txKey(txId: string): Key {
     return Buffer.from('t' + txId, 'utf8');
@@ -308,6 +296,25 @@ export function encodeVersioned(version: Version, value: Uint8Array): Buffer {
 }
 
 /** block as 8 bytes and tx as 4, big-endian (block numbers stay below 2^53). */
+/**
+ * 'y' namespace 0x00 keyLength(4, BE) key [version]: the key's length comes before the key so that
+ * one key's history never shares a prefix with a longer key's. Written in one buffer because the
+ * committer builds one of these for every write.
+ */
+function historyKeyOf(namespace: string, key: string, version: Version | undefined): Key {
+  const namespaceLength = Buffer.byteLength(namespace, 'utf8');
+  const keyLength = Buffer.byteLength(key, 'utf8');
+  const out = Buffer.allocUnsafe(1 + namespaceLength + 1 + 4 + keyLength + (version === undefined ? 0 : 12));
+  out[0] = 0x79; // y
+  let at = 1 + out.write(namespace, 1, 'utf8');
+  out[at++] = 0;
+  out.writeUInt32BE(keyLength, at);
+  at += 4;
+  at += out.write(key, at, 'utf8');
+  if (version !== undefined) writeVersion(out, at, version);
+  return out;
+}
+
 function writeVersion(out: Buffer, at: number, version: Version): void {
   out.writeUInt32BE(Math.floor(version.block / 0x1_0000_0000), at);
   out.writeUInt32BE(version.block >>> 0, at + 4);
