@@ -43,8 +43,8 @@ describe('RSA signing thread (CMS RSA signatures off the main thread)', function
     const data = randomBytes(32);
     const [bad, good] = await Promise.allSettled([signRsa(data, ed25519.privateKey), signRsa(data, first.privateKey)]);
     assert.equal(bad.status, 'rejected');
-    assert.match(String((bad).reason), /RSA signature failed/);
+    assert.match(String(bad.reason), /RSA signature failed/);
     assert.equal(good.status, 'fulfilled');
-    assert.deepEqual((good).value, sign('sha256', data, first.privateKey));
+    assert.deepEqual(good.value, sign('sha256', data, first.privateKey));
   });
 });
