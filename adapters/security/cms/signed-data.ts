@@ -13,6 +13,7 @@ import {
   children,
   content,
   expectTag,
+  headerLength,
   integer,
   octetString,
   octets,
@@ -26,6 +27,7 @@ import {
   time,
   timeDer,
   tlv,
+  writeHeader,
   type Asn1,
 } from './der';
 import { HASH_BY_OID, OID, oidName } from './oids';
@@ -162,27 +164,6 @@ export function signedAttributes(payload: Uint8Array, signingTime: Date): Buffer
   const timeAttribute = seq(SIGNING_TIME_OID, tlv(TAG.SET, time));
   const digestAttribute = seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest)));
   return tlv(TAG.SET, CONTENT_TYPE_ATTRIBUTE, timeAttribute, digestAttribute);
-}
-
-/** Bytes of a DER header (tag and length) for content of `length` bytes. */
-function headerLength(length: number): number {
-  if (length < 0x80) return 2;
-  let bytes = 0;
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes++;
-  return 2 + bytes;
-}
-
-/** Writes a DER header at `pos`; returns the position after it. */
-function writeHeader(out: Buffer, pos: number, tag: number, length: number): number {
-  out[pos++] = tag;
-  if (length < 0x80) {
-    out[pos++] = length;
-    return pos;
-  }
-  const bytes = headerLength(length) - 2;
-  out[pos++] = 0x80 | bytes;
-  for (let i = bytes - 1; i >= 0; i--) out[pos++] = Math.floor(length / 256 ** i) & 0xff;
-  return pos;
 }
 
 /**
