@@ -5,56 +5,13 @@ import type { EnvelopeBodyKind, UtilityBlock } from './utility-block';
  * Data minimisation: the field paths of a body (proto JSON names, dotted; array elements share
  * their array's path) that a Utility Block's data set does not allow, and the body with them
  * removed. A path is allowed when a data-set entry equals it or is one of its ancestors.
+ *
+ * ExchangeNode applies the data set to every message it sends and receives. Converting the body to
+ * JSON first (toObject: every int64 to a decimal string, every enum to its name, a new object per
+ * message) cost more than the check itself; the functions below walk the gnc.v1 message objects
+ * as protobufjs builds them (decode, fromObject). test/unit/adapters/gnc/data-set-reference.ts
+ * states the rule on the body's JSON form, and data-set.test.ts compares the two.
  */
-
-function allowed(dataSet: readonly string[], path: string): boolean {
-  return dataSet.some((entry) => path === entry || path.startsWith(`${entry}.`));
-}
-
-/** True when some data-set entry lies below `path` (so `path` must be walked into, not dropped). */
-function leadsToAllowed(dataSet: readonly string[], path: string): boolean {
-  return dataSet.some((entry) => entry.startsWith(`${path}.`));
-}
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function walk(value: Json, path: string, dataSet: readonly string[], outside: Set<string>): Json | undefined {
-  if (path && allowed(dataSet, path)) return value;
-  if (Array.isArray(value)) {
-    const kept = value
-      .map((item) => walk(item, path, dataSet, outside))
-      .filter((item): item is Json => item !== undefined);
-    return kept.length > 0 ? kept : undefined;
-  }
-  if (value !== null && typeof value === 'object' && (path === '' || leadsToAllowed(dataSet, path))) {
-    const kept: { [key: string]: Json } = {};
-    for (const [key, inner] of Object.entries(value)) {
-      const result = walk(inner, path ? `${path}.${key}` : key, dataSet, outside);
-      if (result !== undefined) kept[key] = result;
-    }
-    return Object.keys(kept).length > 0 || path === '' ? kept : undefined;
-  }
-  outside.add(path);
-  return undefined;
-}
-
-/** Splits a body (as a plain JSON object) into what the block's data set allows and the paths it does not. */
-export function applyDataSet(
-  block: UtilityBlock,
-  body: Record<string, unknown>,
-): { kept: Record<string, unknown>; outside: string[] } {
-  const outside = new Set<string>();
-  const kept = (walk(body as Json, '', block.dataSet, outside) ?? {}) as Record<string, unknown>;
-  return { kept, outside: [...outside].sort() };
-}
-
-// ---- the same rule over decoded messages ----
-//
-// ExchangeNode applies the data set to every message it sends and receives. Converting the body to
-// JSON first (toObject: every int64 to a decimal string, every enum to its name, a new object per
-// message) cost more than the check itself; the functions below walk the gnc.v1 message objects
-// as protobufjs builds them (decode, fromObject) and give the same answer as applyDataSet on the
-// body's toObject form (test/unit/adapters/gnc/data-set.test.ts compares the two).
 
 /** The data set as a tree of field names, built once per block. */
 interface DataSetNode {
@@ -160,8 +117,8 @@ export type EnvelopeBody = NonNullable<gnc.v1.Envelope[EnvelopeBodyKind]>;
  * Data minimisation on the way out: the `block.bodyKind` record of `body` (other records are not
  * sent) with every field outside the block's data set removed, and the removed paths, sorted.
  * `kept` is a gnc.v1 message of the body's type, to put in the Envelope as it is; it may share
- * the sub-messages nothing was removed from with `body`. The same result as applyDataSet on the
- * body's JSON object, without converting to JSON and back.
+ * the sub-messages nothing was removed from with `body`. The same result as the rule on the body's
+ * JSON object (data-set-reference.ts in the tests), without converting to JSON and back.
  */
 export function minimiseBody(
   block: UtilityBlock,

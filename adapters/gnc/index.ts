@@ -7,7 +7,7 @@ import { transitSealEvents } from './transit-seal-events';
 import type { UtilityBlock } from './utility-block';
 
 export type { UtilityBlock, EnvelopeBodyKind } from './utility-block';
-export { applyDataSet, checkDataSet, minimiseBody } from './data-set';
+export { checkDataSet, minimiseBody } from './data-set';
 
 /** The Utility Blocks this node knows, by id: the one table the agreements refer to. */
 export const utilityBlocks: Readonly<Record<string, UtilityBlock>> = Object.freeze(

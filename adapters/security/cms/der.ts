@@ -124,8 +124,9 @@ export function octetString(el: Asn1, what: string): Uint8Array {
   return Buffer.concat(parts);
 }
 
-// A CMS message names the same dozen OIDs every time: their dotted forms are kept by content bytes
-// (bounded: a message full of odd OIDs cannot grow it, it only goes uncached).
+// A CMS message names the same dozen OIDs every time: their dotted forms are kept by content bytes.
+// Bounded, the oldest entry making room: messages full of odd OIDs cannot grow it, nor fill it for
+// good so that the common ones would no longer be kept.
 const OID_TEXT_CACHE_SIZE = 256;
 const oidTexts = new Map<string, string>();
 
@@ -154,7 +155,10 @@ export function oid(el: Asn1 | undefined, what: string): string {
     }
   }
   const dotted = arcs.join('.');
-  if (key !== '' && oidTexts.size < OID_TEXT_CACHE_SIZE) oidTexts.set(key, dotted);
+  if (key !== '') {
+    if (oidTexts.size >= OID_TEXT_CACHE_SIZE) oidTexts.delete(oidTexts.keys().next().value!);
+    oidTexts.set(key, dotted);
+  }
   return dotted;
 }
 
@@ -185,22 +189,33 @@ export function time(el: Asn1 | undefined, what: string): Date {
 
 // ---- writer ----
 
-function lengthBytes(length: number): Uint8Array {
-  if (length < 0x80) return Uint8Array.of(length);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+/** Bytes of a DER header (tag and definite length) for content of `length` bytes. */
+export function headerLength(length: number): number {
+  if (length < 0x80) return 2;
+  let bytes = 0;
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes++;
+  return 2 + bytes;
+}
+
+/** Writes a DER header (tag, then the length in its shortest form) at `pos`; returns the position after it. */
+export function writeHeader(out: Uint8Array, pos: number, tag: number, length: number): number {
+  out[pos++] = tag;
+  if (length < 0x80) {
+    out[pos++] = length;
+    return pos;
+  }
+  const bytes = headerLength(length) - 2;
+  out[pos++] = 0x80 | bytes;
+  for (let i = bytes - 1; i >= 0; i--) out[pos++] = Math.floor(length / 256 ** i) & 0xff;
+  return pos;
 }
 
 /** A DER element from its tag and the already encoded parts of its content. */
 export function tlv(tag: number, ...parts: readonly Uint8Array[]): Buffer {
   let length = 0;
   for (const p of parts) length += p.length;
-  const header = lengthBytes(length);
-  const out = Buffer.allocUnsafe(1 + header.length + length);
-  out[0] = tag;
-  out.set(header, 1);
-  let pos = 1 + header.length;
+  const out = Buffer.allocUnsafe(headerLength(length) + length);
+  let pos = writeHeader(out, 0, tag, length);
   for (const p of parts) {
     out.set(p, pos);
     pos += p.length;

@@ -3,7 +3,7 @@
  * verifying what partners send. The DER is assembled here; every private- and public-key
  * operation is node:crypto (pure-JavaScript RSA is ~60x slower, see format-notes.md).
  */
-import { constants, createHash, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { asError } from '../../../node/src/errors';
 import { BadSignatureError, MalformedMessageError, UnsupportedAlgorithmError } from '../errors';
 import {
@@ -13,6 +13,7 @@ import {
   children,
   content,
   expectTag,
+  headerLength,
   integer,
   octetString,
   octets,
@@ -26,9 +27,11 @@ import {
   time,
   timeDer,
   tlv,
+  writeHeader,
   type Asn1,
 } from './der';
 import { HASH_BY_OID, OID, oidName } from './oids';
+import { signRsa } from './rsa-signing-thread';
 
 /** What a certificate contributes to a SignerInfo or RecipientInfo: its issuer, serial and SKI. */
 export interface CertificateRef {
@@ -83,24 +86,17 @@ const SHA256_ALG = seq(oidDer(OID.sha256));
 const RSA_SIG_ALG = seq(oidDer(OID.rsaEncryption), NULL_DER);
 const ECDSA_SIG_ALG = seq(oidDer(OID.ecdsaWithSha256));
 
-function signAsync(data: Uint8Array, key: KeyObject): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // The callback form runs on libuv's thread pool, so RSA signing uses the other core too.
-    cryptoSign('sha256', data, key, (err, signature) => (err ? reject(err) : resolve(signature)));
-  });
-}
-
 /**
  * Builds a ContentInfo(SignedData) with `content` encapsulated as id-data, SHA-256, signed
  * attributes contentType, signingTime and messageDigest, and the signer's certificates.
  */
 export async function createSignedData(signer: CmsSigner, payload: Uint8Array, signingTime: Date): Promise<Buffer> {
   const signedAttrs = signedAttributes(payload, signingTime);
-  // RSA signing (~250 us) goes to the thread pool; an ECDSA signature (~20 us) costs less than the
-  // hop there and back, so it is made in line.
+  // RSA signing (~250 us) goes to the signing thread (rsa-signing-thread.ts); an ECDSA signature
+  // (~20 us) costs less than the hop there and back, so it is made in line.
   const signature =
     signer.keyType === 'rsa'
-      ? await signAsync(signedAttrs, signer.privateKey)
+      ? await signRsa(signedAttrs, signer.privateKey)
       : cryptoSign('sha256', signedAttrs, signer.privateKey);
   return encodeSignedData(signer, payload, signedAttrs, signature);
 }
@@ -168,27 +164,6 @@ export function signedAttributes(payload: Uint8Array, signingTime: Date): Buffer
   const timeAttribute = seq(SIGNING_TIME_OID, tlv(TAG.SET, time));
   const digestAttribute = seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest)));
   return tlv(TAG.SET, CONTENT_TYPE_ATTRIBUTE, timeAttribute, digestAttribute);
-}
-
-/** Bytes of a DER header (tag and length) for content of `length` bytes. */
-function headerLength(length: number): number {
-  if (length < 0x80) return 2;
-  let bytes = 0;
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes++;
-  return 2 + bytes;
-}
-
-/** Writes a DER header at `pos`; returns the position after it. */
-function writeHeader(out: Buffer, pos: number, tag: number, length: number): number {
-  out[pos++] = tag;
-  if (length < 0x80) {
-    out[pos++] = length;
-    return pos;
-  }
-  const bytes = headerLength(length) - 2;
-  out[pos++] = 0x80 | bytes;
-  for (let i = bytes - 1; i >= 0; i--) out[pos++] = Math.floor(length / 256 ** i) & 0xff;
-  return pos;
 }
 
 /**
@@ -438,7 +413,9 @@ function verifyRaw(sigAlg: string, hash: string, data: Uint8Array, key: KeyObjec
     case OID.sha384WithRSA:
     case OID.sha512WithRSA:
       if (key.asymmetricKeyType !== 'rsa') break;
-      return cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+      // PKCS#1 v1.5 is node:crypto's default RSA padding; the key goes bare, as options around it
+      // cost a third of an RSA verification (see ecdsa-signature.ts).
+      return cryptoVerify(hash, data, key, signature);
     case OID.ecdsaWithSha1:
     case OID.ecdsaWithSha256:
     case OID.ecdsaWithSha384:

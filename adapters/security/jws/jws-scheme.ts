@@ -8,6 +8,7 @@ import {
   signerOf,
   verifyCertificatePath,
 } from '../certificates';
+import { signP1363, verifyP1363 } from '../ecdsa-signature';
 import { BadSignatureError, MalformedMessageError, UnsupportedAlgorithmError } from '../errors';
 import { readOptions } from '../options';
 import type { OpenedMessage, PartnerKeys, SecurityScheme, SecuritySchemeFactory } from '../security-scheme';
@@ -76,10 +77,7 @@ function newJwsScheme(privateKey: KeyObject, alg: string, x5c: readonly string[]
       const token = Buffer.allocUnsafe(inputLength + 1 + signatureChars);
       headerDot.copy(token, 0);
       token.write(encodedPayload, headerDot.length, 'latin1');
-      const signature = cryptoSign(algorithm.digest, token.subarray(0, inputLength), {
-        key: privateKey,
-        dsaEncoding: 'ieee-p1363',
-      });
+      const signature = signWith(algorithm, token.subarray(0, inputLength), privateKey);
       token[inputLength] = 0x2e; // '.'
       token.write(signature.toString('base64url'), inputLength + 1, 'latin1');
       return Promise.resolve(token);
@@ -92,6 +90,22 @@ function newJwsScheme(privateKey: KeyObject, alg: string, x5c: readonly string[]
       }
     },
   };
+}
+
+/**
+ * The JWS signature of `input`. The key goes to node:crypto bare (see ecdsa-signature.ts): ES256
+ * converts node:crypto's DER form to r || s; an Ed25519 signature has one form only.
+ */
+function signWith(algorithm: Algorithm, input: Uint8Array, key: KeyObject): Buffer {
+  return algorithm.digest === null
+    ? cryptoSign(null, input, key)
+    : signP1363(algorithm.digest, input, key, algorithm.signatureBytes / 2);
+}
+
+function verifyWith(algorithm: Algorithm, input: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+  return algorithm.digest === null
+    ? cryptoVerify(null, input, key, signature)
+    : verifyP1363(algorithm.digest, input, key, signature);
 }
 
 /** Characters of the unpadded base64url form of `bytes` bytes. */
@@ -145,12 +159,7 @@ function openToken(bytes: Uint8Array, from: PartnerKeys, at: Date): OpenedMessag
   const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
   const valid =
     signature.length === algorithm.signatureBytes &&
-    cryptoVerify(
-      algorithm.digest,
-      bytes.subarray(0, lastDot),
-      { key: publicKey, dsaEncoding: 'ieee-p1363' },
-      signature,
-    );
+    verifyWith(algorithm, bytes.subarray(0, lastDot), publicKey, signature);
   if (!valid) throw new BadSignatureError('the JWS signature does not verify with the x5c certificate');
   verifyCertificatePath(header.leaf, header.extra, from, at);
   const payload = Buffer.from(token.slice(firstDot + 1, lastDot), 'base64url');

@@ -55,6 +55,23 @@ export const http: TransportFactory = (init) => {
   return (components) => new HttpTransport(options, components);
 };
 
+/**
+ * HTTP/2 flow-control windows. The protocol's default, 64 KiB per stream and per connection, lets
+ * a sender put only 64 KiB on the wire before it must wait for a WINDOW_UPDATE, which the
+ * receiver sends only from its event loop as it reads: a batch frame of a few hundred KiB then
+ * crosses in many round trips, each waiting behind whatever the receiver's loop is doing (opening
+ * the previous frame's messages), which shows in the latency tail. A stream's window holds one
+ * whole request (the message limit, up to 8 MiB); the connection's several of them at once.
+ * Memory is not what these bound: a request is read in full, up to maxMessageBytes, either way.
+ */
+function streamWindowBytes(maxMessageBytes: number): number {
+  return Math.max(65_535, Math.min(maxMessageBytes + 16 * 1024, 8 * 1024 * 1024));
+}
+
+function connectionWindowBytes(maxMessageBytes: number): number {
+  return Math.min(4 * streamWindowBytes(maxMessageBytes), 32 * 1024 * 1024);
+}
+
 interface ClientEntry {
   readonly session: ClientHttp2Session;
   readonly ready: Promise<void>;
@@ -112,7 +129,11 @@ class HttpTransport implements Transport {
       minVersion: 'TLSv1.2',
       handshakeTimeout: this.options.handshakeTimeoutMs,
       maxSessionMemory: 64,
-      settings: { maxConcurrentStreams: this.options.maxConcurrentStreams, enablePush: false },
+      settings: {
+        maxConcurrentStreams: this.options.maxConcurrentStreams,
+        enablePush: false,
+        initialWindowSize: streamWindowBytes(this.options.maxMessageBytes),
+      },
     });
     server.on('session', (session) => this.onSession(session));
     server.on('stream', (stream, headers) => this.onStream(stream, headers, handler));
@@ -164,6 +185,7 @@ class HttpTransport implements Transport {
 
   private onSession(session: ServerHttp2Session): void {
     this.inbound.add(session);
+    if (!session.destroyed) session.setLocalWindowSize(connectionWindowBytes(this.options.maxMessageBytes));
     session.once('close', () => this.inbound.delete(session));
     session.on('error', (error) => this.components.logger?.warn({ err: error }, 'inbound HTTP/2 session failed'));
     const socket = session.socket as TLSSocket;
@@ -286,7 +308,7 @@ class HttpTransport implements Transport {
       ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
       minVersion: 'TLSv1.2',
       maxSessionMemory: 64,
-      settings: { enablePush: false },
+      settings: { enablePush: false, initialWindowSize: streamWindowBytes(this.options.maxMessageBytes) },
       checkServerIdentity: (host: string, cert: PeerCertificate) => {
         const hostError = checkServerIdentity(host, cert);
         if (hostError) return hostError;
@@ -306,7 +328,10 @@ class HttpTransport implements Transport {
       if (this.clients.get(key)?.session === session) this.clients.delete(key);
     };
     const ready = new Promise<void>((resolve, reject) => {
-      session.once('connect', () => resolve());
+      session.once('connect', () => {
+        session.setLocalWindowSize(connectionWindowBytes(this.options.maxMessageBytes));
+        resolve();
+      });
       session.once('error', reject);
       session.once('close', () => reject(new Error('the connection closed during set-up')));
     });

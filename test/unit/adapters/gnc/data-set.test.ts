@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { applyDataSet, checkDataSet, minimiseBody, utilityBlocks } from '../../../../adapters/gnc';
+import { checkDataSet, minimiseBody, utilityBlocks } from '../../../../adapters/gnc';
 import { findProtoDir } from '../../../../adapters/format/json/json-schema';
 import { gnc } from '../../../../node/src/gen/gnc';
+import { applyDataSet } from './data-set-reference';
 
 /** The body record as applyDataSet reads it: the toObject JSON form ExchangeNode used before. */
 function bodyJson(envelope: gnc.v1.Envelope, kind: string): Record<string, unknown> {
@@ -79,7 +80,7 @@ function allowsEveryField(dataSet: readonly string[], type: protobuf.Type, prefi
   });
 }
 
-describe('applyDataSet', () => {
+describe('the data-set rule on the JSON form (applyDataSet, the reference)', () => {
   const prearrival = utilityBlocks['export-import-prearrival']!;
 
   it('keeps what the pre-arrival data set allows and removes values and names, naming each removed path', () => {
