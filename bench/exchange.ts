@@ -382,12 +382,20 @@ const RECEIPT_TIMEOUT_MS = 60_000;
 class ReceiptWatch {
   receipted = 0;
   private readonly done = new Map<string, number>();
-  private readonly waiting = new Map<string, (at: number) => void>();
+  private readonly waiting = new Map<
+    string,
+    { resolve: (at: number) => void; reject: (error: Error) => void; deadline: number; timeoutMs: number }
+  >();
+  /**
+   * One timer for every waiting message (a timer each would be bench work in the sender's
+   * figures): it rejects those past their deadline, and stops when nothing waits.
+   */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(store: MessageStore) {
     const markReceipted = store.markReceipted.bind(store);
-    store.markReceipted = async (entry, receipt) => {
-      await markReceipted(entry, receipt);
+    store.markReceipted = async (entry, receipt, digest) => {
+      await markReceipted(entry, receipt, digest);
       this.record(entry.messageId, performance.now());
     };
     // Over http the messages leave in batch frames, receipted together by one batch receipt.
@@ -401,17 +409,17 @@ class ReceiptWatch {
 
   private record(messageId: string, at: number): void {
     this.receipted++;
-    const resolve = this.waiting.get(messageId);
-    if (resolve) {
+    const waiter = this.waiting.get(messageId);
+    if (waiter) {
       this.waiting.delete(messageId);
-      resolve(at);
+      waiter.resolve(at);
     } else this.done.set(messageId, at);
   }
 
   /**
    * Resolves with the time (performance.now) the message was receipted; rejects when no receipt
-   * came within `timeoutMs`, so a receiver that stopped answering ends the bench with an error
-   * instead of holding it (and the machine) forever.
+   * came within `timeoutMs` (to a second), so a receiver that stopped answering ends the bench
+   * with an error instead of holding it (and the machine) forever.
    */
   when(messageId: string, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<number> {
     const at = this.done.get(messageId);
@@ -420,20 +428,27 @@ class ReceiptWatch {
       return Promise.resolve(at);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(messageId);
-        reject(
-          new Error(
-            `no receipt for message ${messageId} within ${timeoutMs / 1000} s: the receiver stopped answering ` +
-              `(see its output above, or the sender's dead letters)`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiting.set(messageId, (receiptedAt) => {
-        clearTimeout(timer);
-        resolve(receiptedAt);
-      });
+      this.waiting.set(messageId, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+      this.sweeper ??= setInterval(() => this.sweep(), 1000).unref();
     });
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [messageId, waiter] of this.waiting) {
+      if (waiter.deadline > now) continue;
+      this.waiting.delete(messageId);
+      waiter.reject(
+        new Error(
+          `no receipt for message ${messageId} within ${waiter.timeoutMs / 1000} s: the receiver stopped answering ` +
+            `(see its output above, or the sender's dead letters)`,
+        ),
+      );
+    }
+    if (this.waiting.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
 
@@ -490,7 +505,8 @@ class MemorySampler {
   constructor(private readonly receiverPid: number) {}
 
   now(): { sender: number; receiver: number } {
-    return { sender: process.memoryUsage().rss, receiver: vmRss(this.receiverPid) };
+    // memoryUsage.rss(), not memoryUsage(): the latter walks the heap's spaces, in the measured process.
+    return { sender: process.memoryUsage.rss(), receiver: vmRss(this.receiverPid) };
   }
 
   start(): void {

@@ -80,7 +80,7 @@ export async function startExchange(
     production: config.production,
     // The store wrote the message's digest as pending with the message; count it toward a batch.
     onExchanged: () => anchorer.recorded(),
-    onReceived: (message) => intelligence.record(message.partnerId, message.envelope, message.body),
+    onReceived: (message) => intelligence.record(message.partnerId, message.envelope, message.canonical),
     ...(hooks.log ? { log: hooks.log } : {}),
   });
   const flows = new GncFlows({

@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { GncError } from '../errors';
 import { GroupCommitter, type StoreOp } from './group-commit';
 import { KeyFilter } from './key-filter';
 import { ReadBatcher } from './read-batcher';
+import { digestOf } from './receipts';
 
 /**
  * Store-and-forward on LevelDB: the outbox (per partner, in order), the inbox the domestic side
@@ -16,7 +17,8 @@ import { ReadBatcher } from './read-batcher';
  *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, receipt
  *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
  *       q!<receiptId>      batch receipt received for a batch frame sent (stored once for all its messages)
- *       e!<id>             which batch receipt (q!) and entry answer an outbound message
+ *       e!<id>             (stores before 2026-11) which batch receipt and entry answer an outbound
+                          message; now in its status (s!, field batchReceipt)
  *       x!<seq>            dead letter   m!seq               last sequence number
  *       n!<seq>            digests waiting to be anchored: those of one partner written together (a batch frame's)
  *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
@@ -37,6 +39,15 @@ export interface MessageStatus {
   updatedAt: number;
   lastError?: { code: string; message: string };
 }
+
+/** Which batch receipt (q!<receiptId>) answered an outbound message, and the index of its entry. */
+interface BatchReceiptReference {
+  receiptId: string;
+  index: number;
+}
+
+/** A status as stored: an outbound message receipted in a batch frame also names its batch receipt. */
+type StoredStatus = MessageStatus & { batchReceipt?: BatchReceiptReference };
 
 export interface OutboxEntry {
   seq: number;
@@ -251,13 +262,22 @@ export class MessageStore {
     return this.seq;
   }
 
-  private statusOp(status: MessageStatus): StoreOp {
-    return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(status), 'utf8') };
+  /** The status record; `batchReceipt` (an outbound message receipted in a batch frame) is kept with it, not shown by status(). */
+  private statusOp(status: MessageStatus, batchReceipt?: BatchReceiptReference): StoreOp {
+    const record: StoredStatus = batchReceipt ? { ...status, batchReceipt } : status;
+    return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(record), 'utf8') };
+  }
+
+  private async storedStatus(messageId: string): Promise<StoredStatus | undefined> {
+    const value = await this.db.get(`s!${messageId}`);
+    return value ? (JSON.parse(value.toString('utf8')) as StoredStatus) : undefined;
   }
 
   async status(messageId: string): Promise<MessageStatus | undefined> {
-    const value = await this.db.get(`s!${messageId}`);
-    return value ? (JSON.parse(value.toString('utf8')) as MessageStatus) : undefined;
+    const stored = await this.storedStatus(messageId);
+    if (!stored) return undefined;
+    const { batchReceipt: _reference, ...status } = stored;
+    return status;
   }
 
   // ---- outbound -----------------------------------------------------------------------------
@@ -352,18 +372,21 @@ export class MessageStore {
         direction: 'out',
         partnerId: entry.partnerId,
         messageId: entry.messageId,
-        digest: (digest ?? createHash('sha256').update(entry.bytes).digest()).toString('hex'),
+        digest: (digest ?? digestOf(entry.bytes)).toString('hex'),
         at: now,
       });
       ops.push(
         { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
-        { type: 'put', key: `e!${entry.messageId}`, value: Buffer.from(JSON.stringify({ receiptId, index }), 'utf8') },
-        this.statusOp({
-          ...(status ?? this.fallbackStatus(entry, 'out')),
-          state: 'receipted',
-          attempts: entry.attempts + 1,
-          updatedAt: now,
-        }),
+        // The status names the batch receipt and the entry: one key a message, not two.
+        this.statusOp(
+          {
+            ...(status ?? this.fallbackStatus(entry, 'out')),
+            state: 'receipted',
+            attempts: entry.attempts + 1,
+            updatedAt: now,
+          },
+          { receiptId, index },
+        ),
       );
     }
     ops.push(...this.pendingDigestOps(pending));
@@ -371,7 +394,7 @@ export class MessageStore {
   }
 
   /** The partner answered with a valid receipt: the message leaves the outbox. */
-  async markReceipted(entry: OutboxEntry, receipt: Buffer): Promise<void> {
+  async markReceipted(entry: OutboxEntry, receipt: Buffer, digest?: Buffer): Promise<void> {
     const status = await this.statusOf(entry);
     const now = Date.now();
     await this.committer.write([
@@ -382,7 +405,7 @@ export class MessageStore {
           direction: 'out',
           partnerId: entry.partnerId,
           messageId: entry.messageId,
-          digest: createHash('sha256').update(entry.bytes).digest('hex'),
+          digest: (digest ?? digestOf(entry.bytes)).toString('hex'),
           at: now,
         },
       ]),
@@ -498,13 +521,15 @@ export class MessageStore {
     partnerId: string;
     utilityBlock: string;
     raw: Buffer;
+    /** SHA-256 of `raw`, when the caller has it already (the receipt names it). */
+    digest?: Buffer;
     envelope: Buffer;
     receipt: Buffer;
   }): Promise<InboxEntry> {
     const lockKey = `${message.partnerId}!${message.messageId}`;
     while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
     const work = (async () => {
-      const digest = createHash('sha256').update(message.raw).digest('hex');
+      const digest = (message.digest ?? digestOf(message.raw)).toString('hex');
       const seen = await this.dedupeRecord(`d!${lockKey}`);
       if (seen) {
         const first = decodeEntry<{ digest: string; kind?: 'info' }>(seen);
@@ -631,9 +656,16 @@ export class MessageStore {
         return { kind: 'accepted', entry };
       });
       ops.push(...this.pendingDigestOps(pending));
-      const answered = await answer(outcomes);
-      if (ops.length > 0) await this.committer.write(ops);
-      return { outcomes, answer: answered };
+      // The answer (the batch receipt's signature) is made while the batch is being made durable,
+      // and handed back only once both are done. The ids stay taken until the write has settled,
+      // so a copy arriving meanwhile waits and then finds them on disk.
+      const [answered, written] = await Promise.allSettled([
+        answer(outcomes),
+        ops.length > 0 ? this.committer.write(ops) : Promise.resolve(),
+      ]);
+      if (written.status === 'rejected') throw written.reason;
+      if (answered.status === 'rejected') throw answered.reason;
+      return { outcomes, answer: answered.value };
     } finally {
       for (const key of lockKeys) if (this.accepting.get(key) === work) this.accepting.delete(key);
       release();
@@ -675,9 +707,14 @@ export class MessageStore {
   async receiptOf(messageId: string): Promise<{ bytes: Buffer; batchIndex?: number } | undefined> {
     const single = await this.db.get(`r!${messageId}`);
     if (single) return { bytes: single };
-    const reference = await this.db.get(`e!${messageId}`);
-    if (!reference) return undefined;
-    const { receiptId, index } = JSON.parse(reference.toString('utf8')) as { receiptId: string; index: number };
+    let reference = (await this.storedStatus(messageId))?.batchReceipt;
+    if (!reference) {
+      // Stores of earlier versions keep the reference under a key of its own.
+      const stored = await this.db.get(`e!${messageId}`);
+      if (!stored) return undefined;
+      reference = JSON.parse(stored.toString('utf8')) as BatchReceiptReference;
+    }
+    const { receiptId, index } = reference;
     const bytes = await this.db.get(`q!${receiptId}`);
     return bytes ? { bytes, batchIndex: index } : undefined;
   }
@@ -832,6 +869,26 @@ export class MessageStore {
         value: valueOf(e.record),
       })),
     );
+  }
+
+  /**
+   * Indexes one record, already encoded, under several index values, in one batch (the same
+   * bytes under each key). Read back with sharedRecords.
+   */
+  async indexSharedRecord(
+    entries: ReadonlyArray<{ index: string; value: string; messageId: string }>,
+    record: Buffer,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.committer.write(
+      entries.map((e) => ({ type: 'put' as const, key: `g!${e.index}!${e.value}!${e.messageId}`, value: record })),
+    );
+  }
+
+  /** The records indexed under an index value, as stored (indexSharedRecord, or indexShared's JSON). */
+  async sharedRecords(index: string, value: string): Promise<Buffer[]> {
+    const prefix = `g!${index}!${value}!`;
+    return this.db.values({ gt: prefix, lt: `${prefix}~` }).all();
   }
 
   async shared(index: string, value: string): Promise<unknown[]> {

@@ -6,7 +6,26 @@ import type { MessageStore } from './message-store';
  * can ask "what do we know about this container / this export declaration": pre-arrival data
  * from the export declaration, and inspection results already obtained abroad (mutual
  * recognition of controls: the container was already scanned, and this is what was found).
+ *
+ * Every received message is recorded, and few are ever asked for: a record keeps the canonical
+ * envelope as received (protobuf, already encoded for the inbox) and its JSON form is made when
+ * it is read. Records of earlier versions hold that JSON itself, and read as they are.
  */
+export interface SharedRecord {
+  partnerId: string;
+  messageId: string;
+  utilityBlock: string;
+  /** ISO 8601. */
+  receivedAt: string;
+  /** Which body the envelope carries (declaration, inspection, ...). */
+  body: string;
+  /** That body as proto JSON (proto JSON names, no defaults). */
+  content: unknown;
+}
+
+/** The first byte of a record written as JSON (earlier versions); a record with a length prefix starts with 0. */
+const JSON_RECORD = 0x7b; // '{'
+
 export class PartnerIntelligence {
   private constructor(private readonly store: MessageStore) {}
 
@@ -15,27 +34,15 @@ export class PartnerIntelligence {
   }
 
   /**
-   * Indexes a received envelope by the container ids and declaration ids it names. `body` is the
-   * envelope's body as proto JSON (the object the exchange node's data-set check already made;
-   * made here when not given).
+   * Indexes a received envelope by the container ids and declaration ids it names. `canonical`
+   * is the envelope encoded (gnc.v1.Envelope protobuf), as the inbox holds it; encoded here when
+   * not given.
    */
-  async record(partnerId: string, envelope: gnc.v1.Envelope, body?: Record<string, unknown>): Promise<void> {
+  async record(partnerId: string, envelope: gnc.v1.Envelope, canonical?: Uint8Array): Promise<void> {
     const messageId = envelope.header?.messageId ?? '';
-    const shared = {
-      partnerId,
-      messageId,
-      utilityBlock: envelope.header?.utilityBlockId ?? '',
-      receivedAt: new Date().toISOString(),
-      body: envelope.body,
-      content:
-        body ??
-        (gnc.v1.Envelope.toObject(envelope, { longs: String, enums: String, bytes: String, defaults: false })[
-          envelope.body ?? 'none'
-        ] as unknown),
-    };
-    const entries: Array<{ index: string; value: string; messageId: string; record: unknown }> = [];
+    const values: Array<{ index: string; value: string }> = [];
     const add = (index: string, value: string | null | undefined) => {
-      if (value) entries.push({ index, value, messageId, record: shared });
+      if (value) values.push({ index, value });
     };
     // Declarations cross borders under their movement reference number (MRN).
     if (envelope.declaration) {
@@ -48,16 +55,47 @@ export class PartnerIntelligence {
       add('container', envelope.inspection.containerId);
     }
     if (envelope.sealEvent) add('container', envelope.sealEvent.containerId);
-    await this.store.indexShared(entries);
+    if (values.length === 0) return;
+    const header = Buffer.from(
+      JSON.stringify({
+        partnerId,
+        messageId,
+        utilityBlock: envelope.header?.utilityBlockId ?? '',
+        receivedAt: new Date().toISOString(),
+        body: envelope.body,
+      }),
+      'utf8',
+    );
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(header.length);
+    const record = Buffer.concat([length, header, canonical ?? gnc.v1.Envelope.encode(envelope).finish()]);
+    await this.store.indexSharedRecord(
+      values.map(({ index, value }) => ({ index, value, messageId })),
+      record,
+    );
   }
 
   /** Everything partners shared about a container (pre-arrival data, inspections, seal events). */
-  byContainer(containerId: string): Promise<unknown[]> {
-    return this.store.shared('container', containerId);
+  async byContainer(containerId: string): Promise<SharedRecord[]> {
+    return (await this.store.sharedRecords('container', containerId)).map(readRecord);
   }
 
   /** Everything partners shared about a declaration, by its MRN (e.g. the export declaration). */
-  byDeclaration(declarationId: string): Promise<unknown[]> {
-    return this.store.shared('declaration', declarationId);
+  async byDeclaration(declarationId: string): Promise<SharedRecord[]> {
+    return (await this.store.sharedRecords('declaration', declarationId)).map(readRecord);
   }
+}
+
+function readRecord(value: Buffer): SharedRecord {
+  if (value[0] === JSON_RECORD) return JSON.parse(value.toString('utf8')) as SharedRecord;
+  const length = value.readUInt32BE(0);
+  const header = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Omit<SharedRecord, 'content'>;
+  const envelope = gnc.v1.Envelope.decode(value.subarray(4 + length));
+  const object = gnc.v1.Envelope.toObject(envelope, {
+    longs: String,
+    enums: String,
+    bytes: String,
+    defaults: false,
+  }) as Record<string, unknown>;
+  return { ...header, content: object[header.body] };
 }
