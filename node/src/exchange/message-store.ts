@@ -13,9 +13,12 @@ import { digestOf } from './receipts';
  * Every change that belongs together is one atomic batch, written durably (group commit)
  * before the caller is answered: a receipt is only sent for a message that is on disk.
  *
- * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox
- *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, receipt
- *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
+ * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox (its envelope in d!, or in i! in older stores)
+ *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, first receipt,
+ *                                                            and the message as accepted (envelope, raw bytes)
+ *       a!out!<id>         raw archive of a message sent
+ *       a!in!<partner>!<id> raw archive of a message received (older stores; now in d!)
+ *       r!<id>             receipt received for an outbound message
  *       q!<receiptId>      batch receipt received for a batch frame sent (stored once for all its messages)
  *       e!<id>             (stores before 2026-11) which batch receipt and entry answer an outbound
                           message; now in its status (s!, field batchReceipt)
@@ -155,18 +158,64 @@ export class ReplayedMessageError extends GncError {
   }
 }
 
-/** The first receipt a dedupe record holds: a whole Receipt (single message) or a batch entry's ReceiptInfo. */
-function firstReceipt(record: { header: { kind?: 'info' }; bytes: Buffer }): FirstReceipt {
-  return record.header.kind === 'info' ? { receiptInfo: record.bytes } : { receipt: record.bytes };
+/**
+ * The dedupe record of an inbound message (d!<partner>!<id>): the digest of its bytes and its
+ * first receipt and, written since 2026-11, the message as accepted: its canonical envelope
+ * (which its inbox entry and what partners shared refer to) and its raw bytes (the archive).
+ * Records of earlier versions hold the receipt alone; their message is in i! and a!in.
+ */
+interface DedupeHeader {
+  digest: string;
+  /** 'info': the receipt is a batch entry's ReceiptInfo; absent: a whole Receipt. */
+  kind?: 'info';
+  /** Set when the record holds the message: the receipt's and the envelope's lengths (the raw bytes follow). */
+  receiptLength?: number;
+  envelopeLength?: number;
 }
+
+interface DedupeRecord {
+  digest: string;
+  first: FirstReceipt;
+  /** The canonical envelope and raw bytes, in records that hold them. */
+  message?: { envelope: Buffer; raw: Buffer };
+}
+
+function encodeDedupe(digest: string, first: FirstReceipt, message: { envelope: Buffer; raw: Buffer }): Buffer {
+  const receipt = 'receipt' in first ? first.receipt : first.receiptInfo;
+  const header: DedupeHeader = {
+    digest,
+    ...('receiptInfo' in first ? { kind: 'info' as const } : {}),
+    receiptLength: receipt.length,
+    envelopeLength: message.envelope.length,
+  };
+  return encodeEntry(header, receipt, message.envelope, message.raw);
+}
+
+function decodeDedupe(value: Buffer): DedupeRecord {
+  const { header, bytes } = decodeEntry<DedupeHeader>(value);
+  const receiptLength = header.receiptLength ?? bytes.length;
+  const receipt = bytes.subarray(0, receiptLength);
+  const first: FirstReceipt = header.kind === 'info' ? { receiptInfo: receipt } : { receipt };
+  if (header.receiptLength === undefined || header.envelopeLength === undefined)
+    return { digest: header.digest, first };
+  const envelopeEnd = receiptLength + header.envelopeLength;
+  return {
+    digest: header.digest,
+    first,
+    message: { envelope: bytes.subarray(receiptLength, envelopeEnd), raw: bytes.subarray(envelopeEnd) },
+  };
+}
+
+/** An inbox entry as stored: since 2026-11 its envelope is in the message's dedupe record (`envelopeIn`). */
+type StoredInboxHeader = Omit<InboxEntry, 'envelope'> & { envelopeIn?: 'dedupe' };
 
 const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
 
-function encodeEntry(header: object, bytes: Buffer): Buffer {
+function encodeEntry(header: object, ...parts: Buffer[]): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);
-  return Buffer.concat([length, json, bytes]);
+  return Buffer.concat([length, json, ...parts]);
 }
 
 function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
@@ -532,10 +581,10 @@ export class MessageStore {
       const digest = (message.digest ?? digestOf(message.raw)).toString('hex');
       const seen = await this.dedupeRecord(`d!${lockKey}`);
       if (seen) {
-        const first = decodeEntry<{ digest: string; kind?: 'info' }>(seen);
+        const first = decodeDedupe(seen);
         // The same bytes again is a sender retrying (it lost our receipt): answer with the first
         // receipt. Other bytes under a used message id are a replay or a forgery: refuse them.
-        if (first.header.digest === digest) throw new DuplicateMessageError(message.messageId, firstReceipt(first));
+        if (first.digest === digest) throw new DuplicateMessageError(message.messageId, first.first);
         throw new ReplayedMessageError(message.messageId, message.partnerId);
       }
       const now = Date.now();
@@ -548,11 +597,13 @@ export class MessageStore {
         receivedAt: now,
         envelope: message.envelope,
       };
-      const { envelope, ...header } = entry;
       await this.committer.write([
-        this.dedupeOp(`d!${lockKey}`, encodeEntry({ digest }, message.receipt)),
-        { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
-        { type: 'put', key: `a!in!${message.partnerId}!${message.messageId}`, value: message.raw },
+        // The message itself (envelope, raw bytes) is written once, in its dedupe record.
+        this.dedupeOp(
+          `d!${lockKey}`,
+          encodeDedupe(digest, { receipt: message.receipt }, { envelope: message.envelope, raw: message.raw }),
+        ),
+        this.inboxOp(entry),
         ...this.pendingDigestOps([
           { direction: 'in', partnerId: message.partnerId, messageId: message.messageId, digest, at: now },
         ]),
@@ -609,9 +660,7 @@ export class MessageStore {
       const stored = new Map<string, { digest: string; first: FirstReceipt }>();
       lockKeys.forEach((key, index) => {
         const value = seen[index];
-        if (!value) return;
-        const first = decodeEntry<{ digest: string; kind?: 'info' }>(value);
-        stored.set(key, { digest: first.header.digest, first: firstReceipt(first) });
+        if (value) stored.set(key, decodeDedupe(value));
       });
       const now = Date.now();
       const ops: StoreOp[] = [];
@@ -636,12 +685,18 @@ export class MessageStore {
           receivedAt: now,
           envelope: candidate.envelope,
         };
-        const { envelope, ...header } = entry;
         pending.push({ direction: 'in', partnerId, messageId: candidate.messageId, digest, at: now });
         ops.push(
-          this.dedupeOp(`d!${key}`, encodeEntry({ digest, kind: 'info' }, candidate.receiptInfo)),
-          { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
-          { type: 'put', key: `a!in!${partnerId}!${candidate.messageId}`, value: candidate.raw },
+          // The message itself (envelope, raw bytes) is written once, in its dedupe record.
+          this.dedupeOp(
+            `d!${key}`,
+            encodeDedupe(
+              digest,
+              { receiptInfo: candidate.receiptInfo },
+              { envelope: candidate.envelope, raw: candidate.raw },
+            ),
+          ),
+          this.inboxOp(entry),
           this.statusOp({
             messageId: candidate.messageId,
             direction: 'in',
@@ -674,12 +729,44 @@ export class MessageStore {
 
   /** Messages received and not yet acknowledged by the domestic side, oldest first. */
   async inbox(limit = 100, after = 0): Promise<InboxEntry[]> {
-    const out: InboxEntry[] = [];
-    for await (const value of this.db.values({ gt: `i!${seqKey(after)}`, lt: 'i!~', limit })) {
-      const { header, bytes } = decodeEntry<Omit<InboxEntry, 'envelope'>>(value);
-      out.push({ ...header, envelope: bytes });
-    }
-    return out;
+    const values = await this.db.values({ gt: `i!${seqKey(after)}`, lt: 'i!~', limit }).all();
+    const entries = values.map((value) => decodeEntry<StoredInboxHeader>(value));
+    // Entries written since 2026-11 hold no envelope: it is in the message's dedupe record.
+    const elsewhere = entries.filter((entry) => entry.header.envelopeIn === 'dedupe');
+    const records = await this.db.getMany(elsewhere.map(({ header }) => `d!${header.partnerId}!${header.messageId}`));
+    const envelopes = new Map<StoredInboxHeader, Buffer>();
+    elsewhere.forEach(({ header }, index) => {
+      const record = records[index];
+      const envelope = record ? decodeDedupe(record).message?.envelope : undefined;
+      if (!envelope) {
+        throw new GncError(
+          'GNC_EXCHANGE_STORE_DAMAGED',
+          `inbox entry ${header.seq} (${header.messageId}) refers to a dedupe record without its message`,
+          { httpStatus: 500 },
+        );
+      }
+      envelopes.set(header, envelope);
+    });
+    return entries.map(({ header, bytes }) => {
+      const { envelopeIn: _where, ...entry } = header;
+      return { ...entry, envelope: envelopes.get(header) ?? bytes };
+    });
+  }
+
+  /** The inbox entry of a message just accepted: its envelope is in its dedupe record, written with it. */
+  private inboxOp(entry: InboxEntry): StoreOp {
+    const { envelope: _inDedupeRecord, ...header } = entry;
+    const stored: StoredInboxHeader = { ...header, envelopeIn: 'dedupe' };
+    return { type: 'put', key: `i!${seqKey(entry.seq)}`, value: encodeEntry(stored) };
+  }
+
+  /**
+   * The canonical envelope of a message received from a partner, as accepted (from its dedupe
+   * record; undefined for a message not received, or received by a store of an earlier version).
+   */
+  async receivedEnvelope(partnerId: string, messageId: string): Promise<Buffer | undefined> {
+    const record = await this.db.get(`d!${partnerId}!${messageId}`);
+    return record ? decodeDedupe(record).message?.envelope : undefined;
   }
 
   /** The domestic side has taken the message: it leaves the inbox (the archive keeps it). */
@@ -697,7 +784,11 @@ export class MessageStore {
 
   /** The raw bytes as received from (`in`) or sent to (`out`) a partner. */
   async archived(direction: 'in' | 'out', messageId: string, partnerId?: string): Promise<Buffer | undefined> {
-    return this.db.get(direction === 'in' ? `a!in!${partnerId ?? ''}!${messageId}` : `a!out!${messageId}`);
+    if (direction === 'out') return this.db.get(`a!out!${messageId}`);
+    // Received since 2026-11: in the message's dedupe record; before, under a key of its own.
+    const record = await this.db.get(`d!${partnerId ?? ''}!${messageId}`);
+    const raw = record ? decodeDedupe(record).message?.raw : undefined;
+    return raw ?? this.db.get(`a!in!${partnerId ?? ''}!${messageId}`);
   }
 
   /**

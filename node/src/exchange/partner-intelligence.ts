@@ -1,4 +1,5 @@
 import { gnc } from '../gen/gnc';
+import { GncError } from '../errors';
 import type { MessageStore } from './message-store';
 
 /**
@@ -7,9 +8,10 @@ import type { MessageStore } from './message-store';
  * from the export declaration, and inspection results already obtained abroad (mutual
  * recognition of controls: the container was already scanned, and this is what was found).
  *
- * Every received message is recorded, and few are ever asked for: a record keeps the canonical
- * envelope as received (protobuf, already encoded for the inbox) and its JSON form is made when
- * it is read. Records of earlier versions hold that JSON itself, and read as they are.
+ * Every received message is recorded, and few are ever asked for: a record names the message and
+ * its JSON form is made when it is read, from the canonical envelope the message store keeps with
+ * the message (or, for an envelope the store does not hold, one encoded into the record). Records
+ * of earlier versions hold that JSON itself, and read as they are.
  */
 export interface SharedRecord {
   partnerId: string;
@@ -34,11 +36,11 @@ export class PartnerIntelligence {
   }
 
   /**
-   * Indexes a received envelope by the container ids and declaration ids it names. `canonical`
-   * is the envelope encoded (gnc.v1.Envelope protobuf), as the inbox holds it; encoded here when
-   * not given.
+   * Indexes a received envelope by the container ids and declaration ids it names. `inStore`:
+   * the message was accepted by this node's store, which keeps its canonical envelope (the record
+   * refers to it); otherwise the envelope is encoded into the record.
    */
-  async record(partnerId: string, envelope: gnc.v1.Envelope, canonical?: Uint8Array): Promise<void> {
+  async record(partnerId: string, envelope: gnc.v1.Envelope, { inStore = false } = {}): Promise<void> {
     const messageId = envelope.header?.messageId ?? '';
     const values: Array<{ index: string; value: string }> = [];
     const add = (index: string, value: string | null | undefined) => {
@@ -63,12 +65,15 @@ export class PartnerIntelligence {
         utilityBlock: envelope.header?.utilityBlockId ?? '',
         receivedAt: new Date().toISOString(),
         body: envelope.body,
+        ...(inStore ? { envelopeIn: 'store' } : {}),
       }),
       'utf8',
     );
     const length = Buffer.alloc(4);
     length.writeUInt32BE(header.length);
-    const record = Buffer.concat([length, header, canonical ?? gnc.v1.Envelope.encode(envelope).finish()]);
+    const record = Buffer.concat(
+      inStore ? [length, header] : [length, header, gnc.v1.Envelope.encode(envelope).finish()],
+    );
     await this.store.indexSharedRecord(
       values.map(({ index, value }) => ({ index, value, messageId })),
       record,
@@ -76,26 +81,44 @@ export class PartnerIntelligence {
   }
 
   /** Everything partners shared about a container (pre-arrival data, inspections, seal events). */
-  async byContainer(containerId: string): Promise<SharedRecord[]> {
-    return (await this.store.sharedRecords('container', containerId)).map(readRecord);
+  byContainer(containerId: string): Promise<SharedRecord[]> {
+    return this.read('container', containerId);
   }
 
   /** Everything partners shared about a declaration, by its MRN (e.g. the export declaration). */
-  async byDeclaration(declarationId: string): Promise<SharedRecord[]> {
-    return (await this.store.sharedRecords('declaration', declarationId)).map(readRecord);
+  byDeclaration(declarationId: string): Promise<SharedRecord[]> {
+    return this.read('declaration', declarationId);
   }
-}
 
-function readRecord(value: Buffer): SharedRecord {
-  if (value[0] === JSON_RECORD) return JSON.parse(value.toString('utf8')) as SharedRecord;
-  const length = value.readUInt32BE(0);
-  const header = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Omit<SharedRecord, 'content'>;
-  const envelope = gnc.v1.Envelope.decode(value.subarray(4 + length));
-  const object = gnc.v1.Envelope.toObject(envelope, {
-    longs: String,
-    enums: String,
-    bytes: String,
-    defaults: false,
-  }) as Record<string, unknown>;
-  return { ...header, content: object[header.body] };
+  private async read(index: string, value: string): Promise<SharedRecord[]> {
+    const records = await this.store.sharedRecords(index, value);
+    return Promise.all(records.map((record) => this.readRecord(record)));
+  }
+
+  private async readRecord(value: Buffer): Promise<SharedRecord> {
+    if (value[0] === JSON_RECORD) return JSON.parse(value.toString('utf8')) as SharedRecord;
+    const length = value.readUInt32BE(0);
+    const { envelopeIn, ...header } = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Omit<
+      SharedRecord,
+      'content'
+    > & { envelopeIn?: 'store' };
+    const canonical =
+      envelopeIn === 'store'
+        ? await this.store.receivedEnvelope(header.partnerId, header.messageId)
+        : value.subarray(4 + length);
+    if (!canonical) {
+      throw new GncError(
+        'GNC_EXCHANGE_STORE_DAMAGED',
+        `the record of what ${header.partnerId} shared in ${header.messageId} refers to a message the store does not hold`,
+        { httpStatus: 500 },
+      );
+    }
+    const object = gnc.v1.Envelope.toObject(gnc.v1.Envelope.decode(canonical), {
+      longs: String,
+      enums: String,
+      bytes: String,
+      defaults: false,
+    }) as Record<string, unknown>;
+    return { ...header, content: object[header.body] };
+  }
 }
