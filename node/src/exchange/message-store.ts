@@ -3,6 +3,7 @@ import { ClassicLevel } from 'classic-level';
 import { GncError } from '../errors';
 import { GroupCommitter, type StoreOp } from './group-commit';
 import { KeyFilter } from './key-filter';
+import { OutboxCache } from './outbox-cache';
 import { ReadBatcher } from './read-batcher';
 import { digestOf } from './receipts';
 
@@ -13,20 +14,23 @@ import { digestOf } from './receipts';
  * Every change that belongs together is one atomic batch, written durably (group commit)
  * before the caller is answered: a receipt is only sent for a message that is on disk.
  *
- * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox (its envelope in d!, or in i! in older stores)
- *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, first receipt,
- *                                                            and the message as accepted (envelope, raw bytes)
- *       a!out!<id>         raw archive of a message sent
- *       a!in!<partner>!<id> raw archive of a message received (older stores; now in d!)
- *       r!<id>             receipt received for an outbound message
- *       q!<receiptId>      batch receipt received for a batch frame sent (stored once for all its messages)
- *       e!<id>             (stores before 2026-11) which batch receipt and entry answer an outbound
-                          message; now in its status (s!, field batchReceipt)
- *       x!<seq>            dead letter   m!seq               last sequence number
- *       n!<seq>            digests waiting to be anchored: those of one partner written together (a batch frame's)
- *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
- *       p!<dir>!<id>       which batch and leaf holds a message's digest
- *       g!<index>!<value>!<messageId>  what partners shared, indexed (container, declaration)
+ * Keys (a store written before 2026-11 still reads: the older forms are noted):
+ *   o!<partner>!<seq>            outbox entry; its bytes are the archive's (older: a copy in the entry)
+ *   i!<seq>                      inbox entry; its envelope is in the dedupe record (older: in the entry)
+ *   s!<messageId>                status; for a message sent in a batch frame, also which batch
+ *                                receipt (q!) and entry answer it (older: under e!<id>)
+ *   d!<partner>!<id>             dedupe record of a message received: digest of the bytes, first
+ *                                receipt, and the message as accepted: canonical envelope, raw bytes
+ *   a!out!<id>                   raw archive of a message sent
+ *   a!in!<partner>!<id>          (older) raw archive of a message received, now in d!
+ *   r!<id>                       receipt received for a message sent alone
+ *   q!<receiptId>                batch receipt received for a batch frame sent (once for all its messages)
+ *   x!<seq>                      dead letter
+ *   m!seq                        last sequence number
+ *   n!<seq>                      digests waiting to be anchored: those of one partner written together
+ *   b!<batchId>                  anchor batch: leaves, root, ledger transaction once anchored
+ *   p!<dir>!<id>                 which batch and leaf holds a message's digest
+ *   g!<index>!<value>!<id>       what partners shared, indexed (container, declaration)
  */
 
 export type MessageState = 'queued' | 'sent' | 'receipted' | 'dead' | 'received' | 'acknowledged';
@@ -206,6 +210,9 @@ function decodeDedupe(value: Buffer): DedupeRecord {
   };
 }
 
+/** An outbox entry as stored: since 2026-11 its bytes are in the message's archive (`bytesIn`). */
+type StoredOutboxHeader = Omit<OutboxEntry, 'bytes'> & { bytesIn?: 'archive' };
+
 /** An inbox entry as stored: since 2026-11 its envelope is in the message's dedupe record (`envelopeIn`). */
 type StoredInboxHeader = Omit<InboxEntry, 'envelope'> & { envelopeIn?: 'dedupe' };
 
@@ -239,6 +246,8 @@ export class MessageStore {
   private dedupeFilter = new KeyFilter(0);
   /** Inbound ids being accepted right now: a second copy waits, then sees the first. */
   private readonly accepting = new Map<string, Promise<unknown>>();
+  /** The outbox entries this process wrote, so the sender need not read them back (see OutboxCache). */
+  private outboxCache = new OutboxCache(0);
   /** The tail of the enqueueOutbound calls whose message id must be checked (see enqueueOutbound). */
   private checkedEnqueues: Promise<unknown> = Promise.resolve();
 
@@ -258,6 +267,7 @@ export class MessageStore {
     const store = new MessageStore(db);
     const last = await db.get('m!seq');
     store.seq = last ? Number(last.readBigUInt64BE(0)) : 0;
+    store.outboxCache = new OutboxCache(store.seq);
     await store.loadDedupeFilter();
     return store;
   }
@@ -371,9 +381,8 @@ export class MessageStore {
     const seq = this.nextSeq();
     const now = Date.now();
     const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now, createdAt: now };
-    const { bytes, ...header } = outbox;
     await this.committer.write([
-      { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(header, bytes) },
+      this.outboxOp(outbox),
       { type: 'put', key: `a!out!${entry.messageId}`, value: entry.bytes },
       this.statusOp({
         messageId: entry.messageId,
@@ -386,18 +395,44 @@ export class MessageStore {
         updatedAt: now,
       }),
     ]);
+    this.outboxCache.added(outbox);
     return outbox;
+  }
+
+  /** An outbox entry as written since 2026-11: its bytes are those of its archive (a!out), not a copy. */
+  private outboxOp(entry: OutboxEntry): StoreOp {
+    const { bytes: _inArchive, ...header } = entry;
+    const stored: StoredOutboxHeader = { ...header, bytesIn: 'archive' };
+    return { type: 'put', key: `o!${entry.partnerId}!${seqKey(entry.seq)}`, value: encodeEntry(stored) };
   }
 
   /** The oldest queued messages for a partner (those queued after sequence number `after`), in queue order. */
   async outbox(partnerId: string, limit = 100, after = 0): Promise<OutboxEntry[]> {
+    // The sender reads its window every time a frame is answered: what this process queued is in memory.
+    const cached = this.outboxCache.read(partnerId, limit, after);
+    if (cached) return cached;
     const prefix = `o!${partnerId}!`;
-    // One native call for the whole range (all()), not one await per entry: the sender reads
-    // its window of the outbox every time a frame is answered.
+    // One native call for the whole range (all()), not one await per entry.
     const values = await this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit }).all();
-    return values.map((value) => {
-      const { header, bytes } = decodeEntry<Omit<OutboxEntry, 'bytes'>>(value);
-      return { ...header, bytes };
+    const entries = values.map((value) => decodeEntry<StoredOutboxHeader>(value));
+    // Entries written since 2026-11 hold no bytes: they are in the message's archive.
+    const elsewhere = entries.filter((entry) => entry.header.bytesIn === 'archive');
+    const archived = await this.db.getMany(elsewhere.map(({ header }) => `a!out!${header.messageId}`));
+    const bytesOf = new Map<StoredOutboxHeader, Buffer>();
+    elsewhere.forEach(({ header }, index) => {
+      const bytes = archived[index];
+      if (!bytes) {
+        throw new GncError(
+          'GNC_EXCHANGE_STORE_DAMAGED',
+          `outbox entry ${header.seq} (${header.messageId}) refers to an archive that is not there`,
+          { httpStatus: 500 },
+        );
+      }
+      bytesOf.set(header, bytes);
+    });
+    return entries.map(({ header, bytes }) => {
+      const { bytesIn: _where, ...entry } = header;
+      return { ...entry, bytes: bytesOf.get(header) ?? bytes };
     });
   }
 
@@ -440,6 +475,7 @@ export class MessageStore {
     }
     ops.push(...this.pendingDigestOps(pending));
     await this.committer.write(ops);
+    for (const { entry } of items) this.outboxCache.removed(entry.partnerId, entry.seq);
   }
 
   /** The partner answered with a valid receipt: the message leaves the outbox. */
@@ -465,6 +501,7 @@ export class MessageStore {
         updatedAt: now,
       }),
     ]);
+    this.outboxCache.removed(entry.partnerId, entry.seq);
   }
 
   /** A failed attempt: keep the message queued until `nextAttemptAt`. */
@@ -474,10 +511,9 @@ export class MessageStore {
     nextAttemptAt: number,
   ): Promise<OutboxEntry> {
     const updated: OutboxEntry = { ...entry, attempts: entry.attempts + 1, nextAttemptAt, lastError: error };
-    const { bytes, ...header } = updated;
     const status = await this.statusOf(entry);
     await this.committer.write([
-      { type: 'put', key: `o!${entry.partnerId}!${seqKey(entry.seq)}`, value: encodeEntry(header, bytes) },
+      this.outboxOp(updated),
       this.statusOp({
         ...(status ?? this.fallbackStatus(entry, 'out')),
         state: 'queued',
@@ -486,6 +522,7 @@ export class MessageStore {
         lastError: error,
       }),
     ]);
+    this.outboxCache.updated(updated);
     return updated;
   }
 
@@ -515,6 +552,7 @@ export class MessageStore {
         lastError: reason,
       }),
     ]);
+    this.outboxCache.removed(entry.partnerId, entry.seq);
   }
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
@@ -553,6 +591,7 @@ export class MessageStore {
           updatedAt: Date.now(),
         }),
       ]);
+      this.outboxCache.added(entry);
       return entry;
     }
     throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no dead letter with message id ${messageId}`, { httpStatus: 404 });

@@ -411,6 +411,37 @@ describe('MessageStore', () => {
       assert.deepEqual(outcomes[0], { kind: 'duplicate', first: { receiptInfo: Buffer.from('info old1') } });
     });
 
+    it('reads outbox entries holding their bytes, beside new ones whose bytes are their archive', async () => {
+      const header = {
+        seq: 1,
+        messageId: 'old-out',
+        partnerId: 'CustomsB',
+        utilityBlock: 'export-import-prearrival',
+        attempts: 0,
+        nextAttemptAt: 0,
+      };
+      await writeEarlierLayout([
+        { key: `o!CustomsB!${(1).toString(16).padStart(16, '0')}`, value: entry(header, Buffer.from('sealed old')) },
+        { key: 'a!out!old-out', value: Buffer.from('sealed old') },
+        { key: 'm!seq', value: Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]) },
+      ]);
+      await store.enqueueOutbound(outbound('new-out'));
+      // Once from memory (what this run queued), once from disk after a reopen.
+      for (const reopen of [false, true]) {
+        if (reopen) {
+          await store.close();
+          store = await MessageStore.open(location);
+        }
+        assert.deepEqual(
+          (await store.outbox('CustomsB')).map((e) => [e.seq, e.messageId, e.bytes.toString()]),
+          [
+            [1, 'old-out', 'sealed old'],
+            [2, 'new-out', 'sealed new-out'],
+          ],
+        );
+      }
+    });
+
     it('finds the batch receipt of a message through its own e! key', async () => {
       await writeEarlierLayout([
         { key: 'q!receipt-1', value: Buffer.from('old batch receipt') },
