@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
@@ -223,10 +223,13 @@ async function runScheme(
     memory.start();
     const profiler = settings.senderCpuProf ? await startProfile() : undefined;
     const cpu = new CpuMeter(receiver.child.pid!);
-    const sustained = await closedLoop(submit, watch, settings.concurrency, settings.warmup, settings.seconds, () =>
-      cpu.start(),
-    );
+    let threadsAtStart = { sender: new Map<string, number>(), receiver: new Map<string, number>() };
+    const sustained = await closedLoop(submit, watch, settings.concurrency, settings.warmup, settings.seconds, () => {
+      cpu.start();
+      threadsAtStart = { sender: threadCpuMs('self'), receiver: threadCpuMs(receiver!.child.pid!) };
+    });
     const cpuMs = cpu.stop();
+    const threadsAtEnd = { sender: threadCpuMs('self'), receiver: threadCpuMs(receiver.child.pid!) };
     if (profiler) await profiler.stop(path.join(settings.senderCpuProf!, `sender-${scheme.name}.cpuprofile`));
     const busy = memory.stop();
     console.log(
@@ -235,6 +238,11 @@ async function runScheme(
     console.log(
       `${scheme.name}-cpu-per-message: sender ${(cpuMs.sender / sustained.messages).toFixed(3)} ms, receiver ${(cpuMs.receiver / sustained.messages).toFixed(3)} ms (all threads, user + system, during the sustained count)`,
     );
+    for (const side of ['sender', 'receiver'] as const) {
+      console.log(
+        `${scheme.name}-${side}-cpu-per-message-by-thread: ${threadShares(threadsAtStart[side], threadsAtEnd[side], sustained.messages)} ms`,
+      );
+    }
     console.log(`${scheme.name}-rss-peak-sustained: sender ${mb(busy.sender)} MB, receiver ${mb(busy.receiver)} MB`);
     if (scheme.key === 'rsa2048') {
       // One RSA signature per message (the message's CMS signature); receipts are P-256.
@@ -382,12 +390,20 @@ const RECEIPT_TIMEOUT_MS = 60_000;
 class ReceiptWatch {
   receipted = 0;
   private readonly done = new Map<string, number>();
-  private readonly waiting = new Map<string, (at: number) => void>();
+  private readonly waiting = new Map<
+    string,
+    { resolve: (at: number) => void; reject: (error: Error) => void; deadline: number; timeoutMs: number }
+  >();
+  /**
+   * One timer for every waiting message (a timer each would be bench work in the sender's
+   * figures): it rejects those past their deadline, and stops when nothing waits.
+   */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(store: MessageStore) {
     const markReceipted = store.markReceipted.bind(store);
-    store.markReceipted = async (entry, receipt) => {
-      await markReceipted(entry, receipt);
+    store.markReceipted = async (entry, receipt, digest) => {
+      await markReceipted(entry, receipt, digest);
       this.record(entry.messageId, performance.now());
     };
     // Over http the messages leave in batch frames, receipted together by one batch receipt.
@@ -401,17 +417,17 @@ class ReceiptWatch {
 
   private record(messageId: string, at: number): void {
     this.receipted++;
-    const resolve = this.waiting.get(messageId);
-    if (resolve) {
+    const waiter = this.waiting.get(messageId);
+    if (waiter) {
       this.waiting.delete(messageId);
-      resolve(at);
+      waiter.resolve(at);
     } else this.done.set(messageId, at);
   }
 
   /**
    * Resolves with the time (performance.now) the message was receipted; rejects when no receipt
-   * came within `timeoutMs`, so a receiver that stopped answering ends the bench with an error
-   * instead of holding it (and the machine) forever.
+   * came within `timeoutMs` (to a second), so a receiver that stopped answering ends the bench
+   * with an error instead of holding it (and the machine) forever.
    */
   when(messageId: string, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<number> {
     const at = this.done.get(messageId);
@@ -420,20 +436,27 @@ class ReceiptWatch {
       return Promise.resolve(at);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(messageId);
-        reject(
-          new Error(
-            `no receipt for message ${messageId} within ${timeoutMs / 1000} s: the receiver stopped answering ` +
-              `(see its output above, or the sender's dead letters)`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiting.set(messageId, (receiptedAt) => {
-        clearTimeout(timer);
-        resolve(receiptedAt);
-      });
+      this.waiting.set(messageId, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+      this.sweeper ??= setInterval(() => this.sweep(), 1000).unref();
     });
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [messageId, waiter] of this.waiting) {
+      if (waiter.deadline > now) continue;
+      this.waiting.delete(messageId);
+      waiter.reject(
+        new Error(
+          `no receipt for message ${messageId} within ${waiter.timeoutMs / 1000} s: the receiver stopped answering ` +
+            `(see its output above, or the sender's dead letters)`,
+        ),
+      );
+    }
+    if (this.waiting.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
 
@@ -490,7 +513,8 @@ class MemorySampler {
   constructor(private readonly receiverPid: number) {}
 
   now(): { sender: number; receiver: number } {
-    return { sender: process.memoryUsage().rss, receiver: vmRss(this.receiverPid) };
+    // memoryUsage.rss(), not memoryUsage(): the latter walks the heap's spaces, in the measured process.
+    return { sender: process.memoryUsage.rss(), receiver: vmRss(this.receiverPid) };
   }
 
   start(): void {
@@ -526,6 +550,37 @@ class CpuMeter {
     const { user, system } = process.cpuUsage();
     return { sender: (user + system) / 1000, receiver: processCpuMs(this.receiverPid) };
   }
+}
+
+/**
+ * CPU time (ms) of each kind of thread of a process, by thread name (main `node`, `libuv-worker`
+ * for the thread pool that runs LevelDB reads and synced writes, LevelDB's own compaction thread,
+ * V8's GC helpers, worker threads), from /proc; empty when unreadable.
+ */
+function threadCpuMs(pid: number | 'self'): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+  } catch {
+    // A thread that ended while being read: what was read so far.
+  }
+  return byName;
+}
+
+/** Where one side's CPU went, per message, by thread name (largest first, those over 1% of it). */
+function threadShares(begin: Map<string, number>, end: Map<string, number>, messages: number): string {
+  const spent = [...end].map(([name, ms]) => [name, ms - (begin.get(name) ?? 0)] as const);
+  const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
+  return spent
+    .filter(([, ms]) => ms > total / 100)
+    .sort((x, y) => y[1] - x[1])
+    .map(([name, ms]) => `${name} ${(ms / messages).toFixed(3)}`)
+    .join(', ');
 }
 
 /** utime + stime of a process from /proc (clock ticks of 10 ms on Linux), in ms; 0 when unreadable. */

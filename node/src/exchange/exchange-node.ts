@@ -12,12 +12,17 @@ import { GncError, asError } from '../errors';
 import type { SigningIdentity } from '../identity/signing-identity';
 import { allowsUtilityBlock, inboundEdges, type LoadedAgreement } from './agreement';
 import { ExchangeMetrics } from './metrics';
-import { DuplicateMessageError, MessageStore, type InboundCandidate, type OutboxEntry } from './message-store';
+import {
+  DuplicateMessageError,
+  MessageStore,
+  type InboundCandidate,
+  type InboundOutcome,
+  type OutboxEntry,
+} from './message-store';
 import {
   digestOf,
   receiptInfoOf,
   signBatchReceipt,
-  signReceipt,
   signReceiptInfo,
   verifyBatchReceipt,
   verifyReceipt,
@@ -63,8 +68,13 @@ export interface ExchangeNodeOptions {
     partnerId: string;
     envelope: gnc.v1.Envelope;
     raw: Buffer;
-    /** The envelope's body as the JSON object the data-set check read (proto JSON names, no defaults); do not change it. */
-    body: Record<string, unknown>;
+    /** The canonical envelope as the inbox holds it (gnc.v1.Envelope protobuf). */
+    canonical: Buffer;
+    /**
+     * The envelope's body as a JSON object (proto JSON names, no defaults), made on first read:
+     * most messages never need it. Do not change it.
+     */
+    readonly body: Record<string, unknown>;
   }) => Promise<void> | void;
   /**
    * Called for each message sent and receipted, and for each received, once it is durable (its
@@ -76,6 +86,23 @@ export interface ExchangeNodeOptions {
   production?: boolean;
   /** Polling interval of the per-partner senders when their queue is empty (ms). */
   idleMs?: number;
+}
+
+/** One message of an inbound batch frame, as receiveBatch follows it from its checks to its entry of the receipt. */
+interface FrameMessage {
+  /** Its bytes as they came in the frame. */
+  raw: Buffer;
+  /** SHA-256 of `raw`. */
+  digest: Buffer;
+  /** Set when it passed the checks: the decoded envelope and what the store is asked to accept. */
+  envelope?: gnc.v1.Envelope;
+  candidate?: InboundCandidate;
+  /** Set when it failed the checks (its own fault). */
+  refused?: GncError;
+  /** What the store made of the candidate. */
+  outcome?: InboundOutcome;
+  /** Its entry of the batch receipt (ACCEPTED until the store says otherwise). */
+  entry: gnc.v1.IReceiptInfo;
 }
 
 interface PartnerEdges {
@@ -378,9 +405,12 @@ export class ExchangeNode {
     const partnerId = partner.agreement.partnerId;
     try {
       const answer = await partner.out.transport.send(partner.peer, entry.bytes, { timeoutMs: 30_000 });
+      // Hashed once: the receipt must name this digest, and it is anchored.
+      const digest = digestOf(entry.bytes);
       const info = await verifyReceipt(answer, {
         messageId: entry.messageId,
         sentBytes: entry.bytes,
+        sentDigest: digest,
         partnerId,
         trustAnchorsPem: partner.agreement.trustAnchorsPem,
       });
@@ -390,7 +420,7 @@ export class ExchangeNode {
           info.errorMessage || 'rejected by the partner',
         );
       }
-      await this.options.store.markReceipted(entry, Buffer.from(answer));
+      await this.options.store.markReceipted(entry, Buffer.from(answer), digest);
       this.metrics.sent(partnerId, entry.bytes.length, Date.now() - started);
       this.options.onExchanged?.({ direction: 'out', partnerId, messageId: entry.messageId });
       return true;
@@ -540,7 +570,7 @@ export class ExchangeNode {
     bytes: Uint8Array,
     /** Set to the message id as soon as the message is opened, so a later refusal can name it. */
     opened: { messageId: string } = { messageId: '' },
-  ): Promise<{ messageId: string; utilityBlockId: string; envelope: gnc.v1.Envelope; body: Record<string, unknown> }> {
+  ): Promise<{ messageId: string; utilityBlockId: string; envelope: gnc.v1.Envelope }> {
     const { agreement } = partner;
     if (bytes.length > agreement.maxMessageBytes) {
       throw new ExchangeRejectedError(
@@ -597,20 +627,26 @@ export class ExchangeNode {
         403,
       );
     }
-    // onReceived (partner intelligence) reads the body as JSON; the check above did not need it.
-    const body = bodyObject(envelope, block.bodyKind);
-    return { messageId: header.messageId, utilityBlockId: header.utilityBlockId, envelope, body };
+    return { messageId: header.messageId, utilityBlockId: header.utilityBlockId, envelope };
   }
 
   /** A message is durable: counted, reported, and handed to onReceived (ledger, routing) without waiting for it. */
   private delivered(
     partnerId: string,
     messageId: string,
-    message: { envelope: gnc.v1.Envelope; raw: Buffer; body: Record<string, unknown> },
+    message: { envelope: gnc.v1.Envelope; raw: Buffer; canonical: Buffer },
   ): void {
     this.options.onExchanged?.({ direction: 'in', partnerId, messageId });
     if (this.options.onReceived) {
-      Promise.resolve(this.options.onReceived({ partnerId, ...message })).catch((error: unknown) =>
+      let body: Record<string, unknown> | undefined;
+      const received = {
+        partnerId,
+        ...message,
+        get body() {
+          return (body ??= bodyObject(message.envelope));
+        },
+      };
+      Promise.resolve(this.options.onReceived(received)).catch((error: unknown) =>
         this.options.log?.({ event: 'on-received-failed', messageId, message: asError(error).message }),
       );
     }
@@ -630,22 +666,31 @@ export class ExchangeNode {
     try {
       const partner = this.inboundPartner(transportKind, delivery);
       const partnerId = partner.agreement.partnerId;
-      const { messageId, utilityBlockId, envelope, body } = await this.checkMessage(partner, delivery.bytes);
-      const receipt = await signReceipt(this.options.signer, {
-        messageId,
-        receivedBytes: delivery.bytes,
-        receiverId: this.options.nodeId,
-        senderId: partnerId,
-        outcome: gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
-      });
+      const { messageId, utilityBlockId, envelope } = await this.checkMessage(partner, delivery.bytes);
+      // Hashed once: the receipt names this digest and the dedupe record keeps it.
+      const digest = digestOf(delivery.bytes);
+      const receipt = await signReceiptInfo(
+        this.options.signer,
+        gnc.v1.ReceiptInfo.encode(
+          receiptInfoOf({
+            messageId,
+            receivedDigest: digest,
+            receiverId: this.options.nodeId,
+            senderId: partnerId,
+            outcome: gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
+          }),
+        ).finish(),
+      );
       const raw = asBuffer(delivery.bytes);
+      const canonical = asBuffer(gnc.v1.Envelope.encode(envelope).finish());
       try {
         await this.options.store.acceptInbound({
           messageId,
           partnerId,
           utilityBlock: utilityBlockId,
           raw,
-          envelope: asBuffer(gnc.v1.Envelope.encode(envelope).finish()),
+          digest,
+          envelope: canonical,
           receipt,
         });
       } catch (error) {
@@ -659,7 +704,7 @@ export class ExchangeNode {
         throw error;
       }
       this.metrics.received(partnerId, delivery.bytes.length, Date.now() - started);
-      this.delivered(partnerId, messageId, { envelope, raw, body });
+      this.delivered(partnerId, messageId, { envelope, raw, canonical });
       return receipt;
     } catch (error) {
       throw this.refusal(delivery.partnerId, error);
@@ -704,101 +749,111 @@ export class ExchangeNode {
           { httpStatus: 400 },
         );
       }
-      const checked = await Promise.all(
-        messages.map(async (bytes) => {
+      const receivedAtMs = Date.now();
+      // One record per message of the frame, in frame order: what the checks made of it and,
+      // once the store has seen it, its outcome and its entry of the batch receipt.
+      const records = await Promise.all(
+        messages.map(async (bytes): Promise<FrameMessage> => {
           const opened = { messageId: '' };
+          const raw = asBuffer(bytes);
+          const digest = digestOf(raw);
           try {
-            return { ok: true as const, ...(await this.checkMessage(partner, bytes, opened)) };
+            const { messageId, utilityBlockId, envelope } = await this.checkMessage(partner, raw, opened);
+            const entry = this.receiptEntry(partnerId, messageId, digest, receivedAtMs);
+            const candidate: InboundCandidate = {
+              messageId,
+              utilityBlock: utilityBlockId,
+              raw,
+              digest,
+              envelope: asBuffer(gnc.v1.Envelope.encode(envelope).finish()),
+              receiptInfo: asBuffer(gnc.v1.ReceiptInfo.encode(entry).finish()),
+            };
+            return { raw, digest, envelope, candidate, entry };
           } catch (error) {
             // The message's own fault goes into its entry; a failure of ours fails the frame (the sender retries it).
             if (error instanceof GncError && error.httpStatus < 500) {
-              return { ok: false as const, error, messageId: opened.messageId };
+              // A refused message is named by its id once it was opened; before that, by its digest alone.
+              return {
+                raw,
+                digest,
+                refused: error,
+                entry: this.receiptEntry(partnerId, opened.messageId, digest, receivedAtMs, error),
+              };
             }
             throw error;
           }
         }),
       );
-      const receivedAtMs = Date.now();
-      const digests = messages.map((bytes) => digestOf(bytes));
-      const entryOf = (index: number, messageId: string, error?: GncError): gnc.v1.IReceiptInfo =>
-        receiptInfoOf({
-          messageId,
-          receivedDigest: digests[index]!,
-          receivedAtMs,
-          receiverId: this.options.nodeId,
-          senderId: partnerId,
-          outcome: error
-            ? gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_REJECTED
-            : gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
-          ...(error ? { error: { code: error.code, message: error.message } } : {}),
-        });
-      const candidates: InboundCandidate[] = [];
-      /** The ACCEPTED entry of each candidate, as signed in the batch receipt (candidates hold it encoded). */
-      const acceptedEntries: gnc.v1.IReceiptInfo[] = [];
-      const candidateOf: Array<number | undefined> = [];
-      const checkedOf: Array<{ envelope: gnc.v1.Envelope; body: Record<string, unknown> }> = [];
-      checked.forEach((result, index) => {
-        if (!result.ok) return;
-        candidateOf[index] = candidates.length;
-        checkedOf.push(result);
-        const accepted = entryOf(index, result.messageId);
-        acceptedEntries.push(accepted);
-        candidates.push({
-          messageId: result.messageId,
-          utilityBlock: result.utilityBlockId,
-          raw: asBuffer(messages[index]!),
-          digest: digests[index]!,
-          envelope: asBuffer(gnc.v1.Envelope.encode(result.envelope).finish()),
-          receiptInfo: asBuffer(gnc.v1.ReceiptInfo.encode(accepted).finish()),
-        });
-      });
-      const { outcomes, answer } = await this.options.store.acceptInboundBatch(partnerId, candidates, (outcomes) => {
-        const receipts = checked.map((result, index): gnc.v1.IReceiptInfo => {
-          // A refused message is named by its id once it was opened; before that, by its digest alone.
-          if (!result.ok) return entryOf(index, result.messageId, result.error);
-          const candidate = candidates[candidateOf[index]!]!;
-          const outcome = outcomes[candidateOf[index]!]!;
-          if (outcome.kind === 'accepted') return acceptedEntries[candidateOf[index]!]!;
-          if (outcome.kind === 'replay') return entryOf(index, candidate.messageId, outcome.error);
-          return 'receiptInfo' in outcome.first
-            ? gnc.v1.ReceiptInfo.decode(outcome.first.receiptInfo)
-            : gnc.v1.ReceiptInfo.decode(gnc.v1.Receipt.decode(outcome.first.receipt).receiptInfo);
-        });
-        return signBatchReceipt(this.options.signer, {
-          receipts,
-          receiverId: this.options.nodeId,
-          senderId: partnerId,
-        });
-      });
-      const elapsed = Date.now() - started;
-      checked.forEach((result, index) => {
-        if (!result.ok) {
-          this.metrics.rejected(partnerId, result.error.code);
-          this.options.log?.({ event: 'rejected', partnerId, code: result.error.code, message: result.error.message });
-          return;
-        }
-        const at = candidateOf[index]!;
-        const outcome = outcomes[at]!;
-        const candidate = candidates[at]!;
-        if (outcome.kind === 'duplicate') this.metrics.duplicate(partnerId);
-        else if (outcome.kind === 'replay') {
-          this.metrics.rejected(partnerId, outcome.error.code);
-          this.options.log?.({
-            event: 'rejected',
-            partnerId,
-            code: outcome.error.code,
-            message: outcome.error.message,
+      const accepting = records.filter((record) => record.candidate !== undefined);
+      const { answer } = await this.options.store.acceptInboundBatch(
+        partnerId,
+        accepting.map((record) => record.candidate!),
+        (outcomes) => {
+          accepting.forEach((record, index) => {
+            const outcome = outcomes[index]!;
+            record.outcome = outcome;
+            if (outcome.kind === 'replay') {
+              record.entry = this.receiptEntry(
+                partnerId,
+                record.candidate!.messageId,
+                record.digest,
+                receivedAtMs,
+                outcome.error,
+              );
+            } else if (outcome.kind === 'duplicate') {
+              // A copy of a message received before is answered with its first entry.
+              record.entry =
+                'receiptInfo' in outcome.first
+                  ? gnc.v1.ReceiptInfo.decode(outcome.first.receiptInfo)
+                  : gnc.v1.ReceiptInfo.decode(gnc.v1.Receipt.decode(outcome.first.receipt).receiptInfo);
+            }
           });
-        } else {
-          this.metrics.received(partnerId, candidate.raw.length, elapsed);
-          const { envelope, body } = checkedOf[at]!;
-          this.delivered(partnerId, candidate.messageId, { envelope, raw: candidate.raw, body });
+          return signBatchReceipt(this.options.signer, {
+            receipts: records.map((record) => record.entry),
+            receiverId: this.options.nodeId,
+            senderId: partnerId,
+          });
+        },
+      );
+      const elapsed = Date.now() - started;
+      for (const record of records) {
+        const refusal = record.refused ?? (record.outcome?.kind === 'replay' ? record.outcome.error : undefined);
+        if (refusal) {
+          this.metrics.rejected(partnerId, refusal.code);
+          this.options.log?.({ event: 'rejected', partnerId, code: refusal.code, message: refusal.message });
+        } else if (record.outcome?.kind === 'duplicate') this.metrics.duplicate(partnerId);
+        else if (record.outcome?.kind === 'accepted' && record.candidate && record.envelope) {
+          this.metrics.received(partnerId, record.raw.length, elapsed);
+          this.delivered(partnerId, record.candidate.messageId, {
+            envelope: record.envelope,
+            raw: record.raw,
+            canonical: record.candidate.envelope,
+          });
         }
-      });
+      }
       return answer;
     } catch (error) {
       throw this.refusal(delivery.partnerId, error);
     }
+  }
+
+  /** A message's entry of a batch receipt: ACCEPTED, or REJECTED with `error`. */
+  private receiptEntry(
+    partnerId: string,
+    messageId: string,
+    digest: Buffer,
+    receivedAtMs: number,
+    error?: GncError,
+  ): gnc.v1.IReceiptInfo {
+    return receiptInfoOf({
+      messageId,
+      receivedDigest: digest,
+      receivedAtMs,
+      receiverId: this.options.nodeId,
+      senderId: partnerId,
+      outcome: error ? gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_REJECTED : gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED,
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    });
   }
 
   private partner(partnerId: string): PartnerEdges {
@@ -835,7 +890,9 @@ function normalizeSerial(serial: string): string {
 }
 
 /** The body of an envelope as the JSON object the data sets speak of (proto JSON names, no defaults). */
-function bodyObject(envelope: gnc.v1.Envelope, kind: string): Record<string, unknown> {
+function bodyObject(envelope: gnc.v1.Envelope): Record<string, unknown> {
+  const kind = envelope.body;
+  if (!kind) return {};
   const object = gnc.v1.Envelope.toObject(envelope, {
     longs: String,
     enums: String,

@@ -80,7 +80,8 @@ export async function startExchange(
     production: config.production,
     // The store wrote the message's digest as pending with the message; count it toward a batch.
     onExchanged: () => anchorer.recorded(),
-    onReceived: (message) => intelligence.record(message.partnerId, message.envelope, message.body),
+    // The store holds each accepted message's canonical envelope: the record refers to it.
+    onReceived: (message) => intelligence.record(message.partnerId, message.envelope, { inStore: true }),
     ...(hooks.log ? { log: hooks.log } : {}),
   });
   const flows = new GncFlows({

@@ -1,9 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { GncError } from '../errors';
 import { GroupCommitter, type StoreOp } from './group-commit';
 import { KeyFilter } from './key-filter';
+import { OutboxCache } from './outbox-cache';
 import { ReadBatcher } from './read-batcher';
+import { digestOf } from './receipts';
 
 /**
  * Store-and-forward on LevelDB: the outbox (per partner, in order), the inbox the domestic side
@@ -12,16 +14,23 @@ import { ReadBatcher } from './read-batcher';
  * Every change that belongs together is one atomic batch, written durably (group commit)
  * before the caller is answered: a receipt is only sent for a message that is on disk.
  *
- * Keys: o!<partner>!<seq>  outbox        i!<seq>             inbox
- *       s!<messageId>      status        d!<partner>!<id>    dedupe: digest of the bytes, receipt
- *       a!in|out!<id>      raw archive   r!<id>              receipt received for an outbound message
- *       q!<receiptId>      batch receipt received for a batch frame sent (stored once for all its messages)
- *       e!<id>             which batch receipt (q!) and entry answer an outbound message
- *       x!<seq>            dead letter   m!seq               last sequence number
- *       n!<seq>            digests waiting to be anchored: those of one partner written together (a batch frame's)
- *       b!<batchId>        anchor batch: leaves, root, ledger transaction once anchored
- *       p!<dir>!<id>       which batch and leaf holds a message's digest
- *       g!<index>!<value>!<messageId>  what partners shared, indexed (container, declaration)
+ * Keys (a store written before 2026-11 still reads: the older forms are noted):
+ *   o!<partner>!<seq>            outbox entry; its bytes are the archive's (older: a copy in the entry)
+ *   i!<seq>                      inbox entry; its envelope is in the dedupe record (older: in the entry)
+ *   s!<messageId>                status; for a message sent in a batch frame, also which batch
+ *                                receipt (q!) and entry answer it (older: under e!<id>)
+ *   d!<partner>!<id>             dedupe record of a message received: digest of the bytes, first
+ *                                receipt, and the message as accepted: canonical envelope, raw bytes
+ *   a!out!<id>                   raw archive of a message sent
+ *   a!in!<partner>!<id>          (older) raw archive of a message received, now in d!
+ *   r!<id>                       receipt received for a message sent alone
+ *   q!<receiptId>                batch receipt received for a batch frame sent (once for all its messages)
+ *   x!<seq>                      dead letter
+ *   m!seq                        last sequence number
+ *   n!<seq>                      digests waiting to be anchored: those of one partner written together
+ *   b!<batchId>                  anchor batch: leaves, root, ledger transaction once anchored
+ *   p!<dir>!<id>                 which batch and leaf holds a message's digest
+ *   g!<index>!<value>!<id>       what partners shared, indexed (container, declaration)
  */
 
 export type MessageState = 'queued' | 'sent' | 'receipted' | 'dead' | 'received' | 'acknowledged';
@@ -37,6 +46,15 @@ export interface MessageStatus {
   updatedAt: number;
   lastError?: { code: string; message: string };
 }
+
+/** Which batch receipt (q!<receiptId>) answered an outbound message, and the index of its entry. */
+interface BatchReceiptReference {
+  receiptId: string;
+  index: number;
+}
+
+/** A status as stored: an outbound message receipted in a batch frame also names its batch receipt. */
+type StoredStatus = MessageStatus & { batchReceipt?: BatchReceiptReference };
 
 export interface OutboxEntry {
   seq: number;
@@ -144,18 +162,67 @@ export class ReplayedMessageError extends GncError {
   }
 }
 
-/** The first receipt a dedupe record holds: a whole Receipt (single message) or a batch entry's ReceiptInfo. */
-function firstReceipt(record: { header: { kind?: 'info' }; bytes: Buffer }): FirstReceipt {
-  return record.header.kind === 'info' ? { receiptInfo: record.bytes } : { receipt: record.bytes };
+/**
+ * The dedupe record of an inbound message (d!<partner>!<id>): the digest of its bytes and its
+ * first receipt and, written since 2026-11, the message as accepted: its canonical envelope
+ * (which its inbox entry and what partners shared refer to) and its raw bytes (the archive).
+ * Records of earlier versions hold the receipt alone; their message is in i! and a!in.
+ */
+interface DedupeHeader {
+  digest: string;
+  /** 'info': the receipt is a batch entry's ReceiptInfo; absent: a whole Receipt. */
+  kind?: 'info';
+  /** Set when the record holds the message: the receipt's and the envelope's lengths (the raw bytes follow). */
+  receiptLength?: number;
+  envelopeLength?: number;
 }
+
+interface DedupeRecord {
+  digest: string;
+  first: FirstReceipt;
+  /** The canonical envelope and raw bytes, in records that hold them. */
+  message?: { envelope: Buffer; raw: Buffer };
+}
+
+function encodeDedupe(digest: string, first: FirstReceipt, message: { envelope: Buffer; raw: Buffer }): Buffer {
+  const receipt = 'receipt' in first ? first.receipt : first.receiptInfo;
+  const header: DedupeHeader = {
+    digest,
+    ...('receiptInfo' in first ? { kind: 'info' as const } : {}),
+    receiptLength: receipt.length,
+    envelopeLength: message.envelope.length,
+  };
+  return encodeEntry(header, receipt, message.envelope, message.raw);
+}
+
+function decodeDedupe(value: Buffer): DedupeRecord {
+  const { header, bytes } = decodeEntry<DedupeHeader>(value);
+  const receiptLength = header.receiptLength ?? bytes.length;
+  const receipt = bytes.subarray(0, receiptLength);
+  const first: FirstReceipt = header.kind === 'info' ? { receiptInfo: receipt } : { receipt };
+  if (header.receiptLength === undefined || header.envelopeLength === undefined)
+    return { digest: header.digest, first };
+  const envelopeEnd = receiptLength + header.envelopeLength;
+  return {
+    digest: header.digest,
+    first,
+    message: { envelope: bytes.subarray(receiptLength, envelopeEnd), raw: bytes.subarray(envelopeEnd) },
+  };
+}
+
+/** An outbox entry as stored: since 2026-11 its bytes are in the message's archive (`bytesIn`). */
+type StoredOutboxHeader = Omit<OutboxEntry, 'bytes'> & { bytesIn?: 'archive' };
+
+/** An inbox entry as stored: since 2026-11 its envelope is in the message's dedupe record (`envelopeIn`). */
+type StoredInboxHeader = Omit<InboxEntry, 'envelope'> & { envelopeIn?: 'dedupe' };
 
 const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
 
-function encodeEntry(header: object, bytes: Buffer): Buffer {
+function encodeEntry(header: object, ...parts: Buffer[]): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32BE(json.length);
-  return Buffer.concat([length, json, bytes]);
+  return Buffer.concat([length, json, ...parts]);
 }
 
 function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
@@ -179,6 +246,8 @@ export class MessageStore {
   private dedupeFilter = new KeyFilter(0);
   /** Inbound ids being accepted right now: a second copy waits, then sees the first. */
   private readonly accepting = new Map<string, Promise<unknown>>();
+  /** The outbox entries this process wrote, so the sender need not read them back (see OutboxCache). */
+  private outboxCache = new OutboxCache(0);
   /** The tail of the enqueueOutbound calls whose message id must be checked (see enqueueOutbound). */
   private checkedEnqueues: Promise<unknown> = Promise.resolve();
 
@@ -198,6 +267,7 @@ export class MessageStore {
     const store = new MessageStore(db);
     const last = await db.get('m!seq');
     store.seq = last ? Number(last.readBigUInt64BE(0)) : 0;
+    store.outboxCache = new OutboxCache(store.seq);
     await store.loadDedupeFilter();
     return store;
   }
@@ -251,13 +321,22 @@ export class MessageStore {
     return this.seq;
   }
 
-  private statusOp(status: MessageStatus): StoreOp {
-    return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(status), 'utf8') };
+  /** The status record; `batchReceipt` (an outbound message receipted in a batch frame) is kept with it, not shown by status(). */
+  private statusOp(status: MessageStatus, batchReceipt?: BatchReceiptReference): StoreOp {
+    const record: StoredStatus = batchReceipt ? { ...status, batchReceipt } : status;
+    return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(record), 'utf8') };
+  }
+
+  private async storedStatus(messageId: string): Promise<StoredStatus | undefined> {
+    const value = await this.db.get(`s!${messageId}`);
+    return value ? (JSON.parse(value.toString('utf8')) as StoredStatus) : undefined;
   }
 
   async status(messageId: string): Promise<MessageStatus | undefined> {
-    const value = await this.db.get(`s!${messageId}`);
-    return value ? (JSON.parse(value.toString('utf8')) as MessageStatus) : undefined;
+    const stored = await this.storedStatus(messageId);
+    if (!stored) return undefined;
+    const { batchReceipt: _reference, ...status } = stored;
+    return status;
   }
 
   // ---- outbound -----------------------------------------------------------------------------
@@ -302,9 +381,8 @@ export class MessageStore {
     const seq = this.nextSeq();
     const now = Date.now();
     const outbox: OutboxEntry = { ...entry, seq, attempts: 0, nextAttemptAt: now, createdAt: now };
-    const { bytes, ...header } = outbox;
     await this.committer.write([
-      { type: 'put', key: `o!${entry.partnerId}!${seqKey(seq)}`, value: encodeEntry(header, bytes) },
+      this.outboxOp(outbox),
       { type: 'put', key: `a!out!${entry.messageId}`, value: entry.bytes },
       this.statusOp({
         messageId: entry.messageId,
@@ -317,18 +395,44 @@ export class MessageStore {
         updatedAt: now,
       }),
     ]);
+    this.outboxCache.added(outbox);
     return outbox;
+  }
+
+  /** An outbox entry as written since 2026-11: its bytes are those of its archive (a!out), not a copy. */
+  private outboxOp(entry: OutboxEntry): StoreOp {
+    const { bytes: _inArchive, ...header } = entry;
+    const stored: StoredOutboxHeader = { ...header, bytesIn: 'archive' };
+    return { type: 'put', key: `o!${entry.partnerId}!${seqKey(entry.seq)}`, value: encodeEntry(stored) };
   }
 
   /** The oldest queued messages for a partner (those queued after sequence number `after`), in queue order. */
   async outbox(partnerId: string, limit = 100, after = 0): Promise<OutboxEntry[]> {
+    // The sender reads its window every time a frame is answered: what this process queued is in memory.
+    const cached = this.outboxCache.read(partnerId, limit, after);
+    if (cached) return cached;
     const prefix = `o!${partnerId}!`;
-    // One native call for the whole range (all()), not one await per entry: the sender reads
-    // its window of the outbox every time a frame is answered.
+    // One native call for the whole range (all()), not one await per entry.
     const values = await this.db.values({ gt: `${prefix}${seqKey(after)}`, lt: `${prefix}~`, limit }).all();
-    return values.map((value) => {
-      const { header, bytes } = decodeEntry<Omit<OutboxEntry, 'bytes'>>(value);
-      return { ...header, bytes };
+    const entries = values.map((value) => decodeEntry<StoredOutboxHeader>(value));
+    // Entries written since 2026-11 hold no bytes: they are in the message's archive.
+    const elsewhere = entries.filter((entry) => entry.header.bytesIn === 'archive');
+    const archived = await this.db.getMany(elsewhere.map(({ header }) => `a!out!${header.messageId}`));
+    const bytesOf = new Map<StoredOutboxHeader, Buffer>();
+    elsewhere.forEach(({ header }, index) => {
+      const bytes = archived[index];
+      if (!bytes) {
+        throw new GncError(
+          'GNC_EXCHANGE_STORE_DAMAGED',
+          `outbox entry ${header.seq} (${header.messageId}) refers to an archive that is not there`,
+          { httpStatus: 500 },
+        );
+      }
+      bytesOf.set(header, bytes);
+    });
+    return entries.map(({ header, bytes }) => {
+      const { bytesIn: _where, ...entry } = header;
+      return { ...entry, bytes: bytesOf.get(header) ?? bytes };
     });
   }
 
@@ -352,26 +456,30 @@ export class MessageStore {
         direction: 'out',
         partnerId: entry.partnerId,
         messageId: entry.messageId,
-        digest: (digest ?? createHash('sha256').update(entry.bytes).digest()).toString('hex'),
+        digest: (digest ?? digestOf(entry.bytes)).toString('hex'),
         at: now,
       });
       ops.push(
         { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
-        { type: 'put', key: `e!${entry.messageId}`, value: Buffer.from(JSON.stringify({ receiptId, index }), 'utf8') },
-        this.statusOp({
-          ...(status ?? this.fallbackStatus(entry, 'out')),
-          state: 'receipted',
-          attempts: entry.attempts + 1,
-          updatedAt: now,
-        }),
+        // The status names the batch receipt and the entry: one key a message, not two.
+        this.statusOp(
+          {
+            ...(status ?? this.fallbackStatus(entry, 'out')),
+            state: 'receipted',
+            attempts: entry.attempts + 1,
+            updatedAt: now,
+          },
+          { receiptId, index },
+        ),
       );
     }
     ops.push(...this.pendingDigestOps(pending));
     await this.committer.write(ops);
+    for (const { entry } of items) this.outboxCache.removed(entry.partnerId, entry.seq);
   }
 
   /** The partner answered with a valid receipt: the message leaves the outbox. */
-  async markReceipted(entry: OutboxEntry, receipt: Buffer): Promise<void> {
+  async markReceipted(entry: OutboxEntry, receipt: Buffer, digest?: Buffer): Promise<void> {
     const status = await this.statusOf(entry);
     const now = Date.now();
     await this.committer.write([
@@ -382,7 +490,7 @@ export class MessageStore {
           direction: 'out',
           partnerId: entry.partnerId,
           messageId: entry.messageId,
-          digest: createHash('sha256').update(entry.bytes).digest('hex'),
+          digest: (digest ?? digestOf(entry.bytes)).toString('hex'),
           at: now,
         },
       ]),
@@ -393,6 +501,7 @@ export class MessageStore {
         updatedAt: now,
       }),
     ]);
+    this.outboxCache.removed(entry.partnerId, entry.seq);
   }
 
   /** A failed attempt: keep the message queued until `nextAttemptAt`. */
@@ -402,10 +511,9 @@ export class MessageStore {
     nextAttemptAt: number,
   ): Promise<OutboxEntry> {
     const updated: OutboxEntry = { ...entry, attempts: entry.attempts + 1, nextAttemptAt, lastError: error };
-    const { bytes, ...header } = updated;
     const status = await this.statusOf(entry);
     await this.committer.write([
-      { type: 'put', key: `o!${entry.partnerId}!${seqKey(entry.seq)}`, value: encodeEntry(header, bytes) },
+      this.outboxOp(updated),
       this.statusOp({
         ...(status ?? this.fallbackStatus(entry, 'out')),
         state: 'queued',
@@ -414,6 +522,7 @@ export class MessageStore {
         lastError: error,
       }),
     ]);
+    this.outboxCache.updated(updated);
     return updated;
   }
 
@@ -443,6 +552,7 @@ export class MessageStore {
         lastError: reason,
       }),
     ]);
+    this.outboxCache.removed(entry.partnerId, entry.seq);
   }
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
@@ -481,6 +591,7 @@ export class MessageStore {
           updatedAt: Date.now(),
         }),
       ]);
+      this.outboxCache.added(entry);
       return entry;
     }
     throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no dead letter with message id ${messageId}`, { httpStatus: 404 });
@@ -498,19 +609,21 @@ export class MessageStore {
     partnerId: string;
     utilityBlock: string;
     raw: Buffer;
+    /** SHA-256 of `raw`, when the caller has it already (the receipt names it). */
+    digest?: Buffer;
     envelope: Buffer;
     receipt: Buffer;
   }): Promise<InboxEntry> {
     const lockKey = `${message.partnerId}!${message.messageId}`;
     while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
     const work = (async () => {
-      const digest = createHash('sha256').update(message.raw).digest('hex');
+      const digest = (message.digest ?? digestOf(message.raw)).toString('hex');
       const seen = await this.dedupeRecord(`d!${lockKey}`);
       if (seen) {
-        const first = decodeEntry<{ digest: string; kind?: 'info' }>(seen);
+        const first = decodeDedupe(seen);
         // The same bytes again is a sender retrying (it lost our receipt): answer with the first
         // receipt. Other bytes under a used message id are a replay or a forgery: refuse them.
-        if (first.header.digest === digest) throw new DuplicateMessageError(message.messageId, firstReceipt(first));
+        if (first.digest === digest) throw new DuplicateMessageError(message.messageId, first.first);
         throw new ReplayedMessageError(message.messageId, message.partnerId);
       }
       const now = Date.now();
@@ -523,11 +636,13 @@ export class MessageStore {
         receivedAt: now,
         envelope: message.envelope,
       };
-      const { envelope, ...header } = entry;
       await this.committer.write([
-        this.dedupeOp(`d!${lockKey}`, encodeEntry({ digest }, message.receipt)),
-        { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
-        { type: 'put', key: `a!in!${message.partnerId}!${message.messageId}`, value: message.raw },
+        // The message itself (envelope, raw bytes) is written once, in its dedupe record.
+        this.dedupeOp(
+          `d!${lockKey}`,
+          encodeDedupe(digest, { receipt: message.receipt }, { envelope: message.envelope, raw: message.raw }),
+        ),
+        this.inboxOp(entry),
         ...this.pendingDigestOps([
           { direction: 'in', partnerId: message.partnerId, messageId: message.messageId, digest, at: now },
         ]),
@@ -584,9 +699,7 @@ export class MessageStore {
       const stored = new Map<string, { digest: string; first: FirstReceipt }>();
       lockKeys.forEach((key, index) => {
         const value = seen[index];
-        if (!value) return;
-        const first = decodeEntry<{ digest: string; kind?: 'info' }>(value);
-        stored.set(key, { digest: first.header.digest, first: firstReceipt(first) });
+        if (value) stored.set(key, decodeDedupe(value));
       });
       const now = Date.now();
       const ops: StoreOp[] = [];
@@ -611,12 +724,18 @@ export class MessageStore {
           receivedAt: now,
           envelope: candidate.envelope,
         };
-        const { envelope, ...header } = entry;
         pending.push({ direction: 'in', partnerId, messageId: candidate.messageId, digest, at: now });
         ops.push(
-          this.dedupeOp(`d!${key}`, encodeEntry({ digest, kind: 'info' }, candidate.receiptInfo)),
-          { type: 'put', key: `i!${seqKey(seq)}`, value: encodeEntry(header, envelope) },
-          { type: 'put', key: `a!in!${partnerId}!${candidate.messageId}`, value: candidate.raw },
+          // The message itself (envelope, raw bytes) is written once, in its dedupe record.
+          this.dedupeOp(
+            `d!${key}`,
+            encodeDedupe(
+              digest,
+              { receiptInfo: candidate.receiptInfo },
+              { envelope: candidate.envelope, raw: candidate.raw },
+            ),
+          ),
+          this.inboxOp(entry),
           this.statusOp({
             messageId: candidate.messageId,
             direction: 'in',
@@ -631,9 +750,16 @@ export class MessageStore {
         return { kind: 'accepted', entry };
       });
       ops.push(...this.pendingDigestOps(pending));
-      const answered = await answer(outcomes);
-      if (ops.length > 0) await this.committer.write(ops);
-      return { outcomes, answer: answered };
+      // The answer (the batch receipt's signature) is made while the batch is being made durable,
+      // and handed back only once both are done. The ids stay taken until the write has settled,
+      // so a copy arriving meanwhile waits and then finds them on disk.
+      const [answered, written] = await Promise.allSettled([
+        answer(outcomes),
+        ops.length > 0 ? this.committer.write(ops) : Promise.resolve(),
+      ]);
+      if (written.status === 'rejected') throw written.reason;
+      if (answered.status === 'rejected') throw answered.reason;
+      return { outcomes, answer: answered.value };
     } finally {
       for (const key of lockKeys) if (this.accepting.get(key) === work) this.accepting.delete(key);
       release();
@@ -642,12 +768,44 @@ export class MessageStore {
 
   /** Messages received and not yet acknowledged by the domestic side, oldest first. */
   async inbox(limit = 100, after = 0): Promise<InboxEntry[]> {
-    const out: InboxEntry[] = [];
-    for await (const value of this.db.values({ gt: `i!${seqKey(after)}`, lt: 'i!~', limit })) {
-      const { header, bytes } = decodeEntry<Omit<InboxEntry, 'envelope'>>(value);
-      out.push({ ...header, envelope: bytes });
-    }
-    return out;
+    const values = await this.db.values({ gt: `i!${seqKey(after)}`, lt: 'i!~', limit }).all();
+    const entries = values.map((value) => decodeEntry<StoredInboxHeader>(value));
+    // Entries written since 2026-11 hold no envelope: it is in the message's dedupe record.
+    const elsewhere = entries.filter((entry) => entry.header.envelopeIn === 'dedupe');
+    const records = await this.db.getMany(elsewhere.map(({ header }) => `d!${header.partnerId}!${header.messageId}`));
+    const envelopes = new Map<StoredInboxHeader, Buffer>();
+    elsewhere.forEach(({ header }, index) => {
+      const record = records[index];
+      const envelope = record ? decodeDedupe(record).message?.envelope : undefined;
+      if (!envelope) {
+        throw new GncError(
+          'GNC_EXCHANGE_STORE_DAMAGED',
+          `inbox entry ${header.seq} (${header.messageId}) refers to a dedupe record without its message`,
+          { httpStatus: 500 },
+        );
+      }
+      envelopes.set(header, envelope);
+    });
+    return entries.map(({ header, bytes }) => {
+      const { envelopeIn: _where, ...entry } = header;
+      return { ...entry, envelope: envelopes.get(header) ?? bytes };
+    });
+  }
+
+  /** The inbox entry of a message just accepted: its envelope is in its dedupe record, written with it. */
+  private inboxOp(entry: InboxEntry): StoreOp {
+    const { envelope: _inDedupeRecord, ...header } = entry;
+    const stored: StoredInboxHeader = { ...header, envelopeIn: 'dedupe' };
+    return { type: 'put', key: `i!${seqKey(entry.seq)}`, value: encodeEntry(stored) };
+  }
+
+  /**
+   * The canonical envelope of a message received from a partner, as accepted (from its dedupe
+   * record; undefined for a message not received, or received by a store of an earlier version).
+   */
+  async receivedEnvelope(partnerId: string, messageId: string): Promise<Buffer | undefined> {
+    const record = await this.db.get(`d!${partnerId}!${messageId}`);
+    return record ? decodeDedupe(record).message?.envelope : undefined;
   }
 
   /** The domestic side has taken the message: it leaves the inbox (the archive keeps it). */
@@ -665,7 +823,11 @@ export class MessageStore {
 
   /** The raw bytes as received from (`in`) or sent to (`out`) a partner. */
   async archived(direction: 'in' | 'out', messageId: string, partnerId?: string): Promise<Buffer | undefined> {
-    return this.db.get(direction === 'in' ? `a!in!${partnerId ?? ''}!${messageId}` : `a!out!${messageId}`);
+    if (direction === 'out') return this.db.get(`a!out!${messageId}`);
+    // Received since 2026-11: in the message's dedupe record; before, under a key of its own.
+    const record = await this.db.get(`d!${partnerId ?? ''}!${messageId}`);
+    const raw = record ? decodeDedupe(record).message?.raw : undefined;
+    return raw ?? this.db.get(`a!in!${partnerId ?? ''}!${messageId}`);
   }
 
   /**
@@ -675,9 +837,14 @@ export class MessageStore {
   async receiptOf(messageId: string): Promise<{ bytes: Buffer; batchIndex?: number } | undefined> {
     const single = await this.db.get(`r!${messageId}`);
     if (single) return { bytes: single };
-    const reference = await this.db.get(`e!${messageId}`);
-    if (!reference) return undefined;
-    const { receiptId, index } = JSON.parse(reference.toString('utf8')) as { receiptId: string; index: number };
+    let reference = (await this.storedStatus(messageId))?.batchReceipt;
+    if (!reference) {
+      // Stores of earlier versions keep the reference under a key of its own.
+      const stored = await this.db.get(`e!${messageId}`);
+      if (!stored) return undefined;
+      reference = JSON.parse(stored.toString('utf8')) as BatchReceiptReference;
+    }
+    const { receiptId, index } = reference;
     const bytes = await this.db.get(`q!${receiptId}`);
     return bytes ? { bytes, batchIndex: index } : undefined;
   }
@@ -832,6 +999,26 @@ export class MessageStore {
         value: valueOf(e.record),
       })),
     );
+  }
+
+  /**
+   * Indexes one record, already encoded, under several index values, in one batch (the same
+   * bytes under each key). Read back with sharedRecords.
+   */
+  async indexSharedRecord(
+    entries: ReadonlyArray<{ index: string; value: string; messageId: string }>,
+    record: Buffer,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.committer.write(
+      entries.map((e) => ({ type: 'put' as const, key: `g!${e.index}!${e.value}!${e.messageId}`, value: record })),
+    );
+  }
+
+  /** The records indexed under an index value, as stored (indexSharedRecord, or indexShared's JSON). */
+  async sharedRecords(index: string, value: string): Promise<Buffer[]> {
+    const prefix = `g!${index}!${value}!`;
+    return this.db.values({ gt: prefix, lt: `${prefix}~` }).all();
   }
 
   async shared(index: string, value: string): Promise<unknown[]> {

@@ -30,10 +30,24 @@ export class ExchangeMetrics {
   private readonly counters = new Map<string, number>();
   private readonly latencies = new Map<string, Histogram>();
 
+  /**
+   * The series key of a counter per name and label values, made once: counters move for every
+   * message, with the few label sets of a node's partners and reasons.
+   */
+  private readonly keys = new Map<string, Map<string, string>>();
+
   private add(name: string, labels: Record<string, string>, value = 1): void {
-    const key = `${name}{${Object.entries(labels)
-      .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-      .join(',')}}`;
+    let byLabels = this.keys.get(name);
+    if (!byLabels) this.keys.set(name, (byLabels = new Map<string, string>()));
+    // Label values joined by a character no label holds unescaped (the key is only for lookup).
+    const values = Object.values(labels).join('\u0000');
+    let key = byLabels.get(values);
+    if (key === undefined) {
+      key = `${name}{${Object.entries(labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',')}}`;
+      byLabels.set(values, key);
+    }
     this.counters.set(key, (this.counters.get(key) ?? 0) + value);
   }
 

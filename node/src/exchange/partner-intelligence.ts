@@ -1,4 +1,5 @@
 import { gnc } from '../gen/gnc';
+import { GncError } from '../errors';
 import type { MessageStore } from './message-store';
 
 /**
@@ -6,7 +7,27 @@ import type { MessageStore } from './message-store';
  * can ask "what do we know about this container / this export declaration": pre-arrival data
  * from the export declaration, and inspection results already obtained abroad (mutual
  * recognition of controls: the container was already scanned, and this is what was found).
+ *
+ * Every received message is recorded, and few are ever asked for: a record names the message and
+ * its JSON form is made when it is read, from the canonical envelope the message store keeps with
+ * the message (or, for an envelope the store does not hold, one encoded into the record). Records
+ * of earlier versions hold that JSON itself, and read as they are.
  */
+export interface SharedRecord {
+  partnerId: string;
+  messageId: string;
+  utilityBlock: string;
+  /** ISO 8601. */
+  receivedAt: string;
+  /** Which body the envelope carries (declaration, inspection, ...). */
+  body: string;
+  /** That body as proto JSON (proto JSON names, no defaults). */
+  content: unknown;
+}
+
+/** The first byte of a record written as JSON (earlier versions); a record with a length prefix starts with 0. */
+const JSON_RECORD = 0x7b; // '{'
+
 export class PartnerIntelligence {
   private constructor(private readonly store: MessageStore) {}
 
@@ -15,27 +36,15 @@ export class PartnerIntelligence {
   }
 
   /**
-   * Indexes a received envelope by the container ids and declaration ids it names. `body` is the
-   * envelope's body as proto JSON (the object the exchange node's data-set check already made;
-   * made here when not given).
+   * Indexes a received envelope by the container ids and declaration ids it names. `inStore`:
+   * the message was accepted by this node's store, which keeps its canonical envelope (the record
+   * refers to it); otherwise the envelope is encoded into the record.
    */
-  async record(partnerId: string, envelope: gnc.v1.Envelope, body?: Record<string, unknown>): Promise<void> {
+  async record(partnerId: string, envelope: gnc.v1.Envelope, { inStore = false } = {}): Promise<void> {
     const messageId = envelope.header?.messageId ?? '';
-    const shared = {
-      partnerId,
-      messageId,
-      utilityBlock: envelope.header?.utilityBlockId ?? '',
-      receivedAt: new Date().toISOString(),
-      body: envelope.body,
-      content:
-        body ??
-        (gnc.v1.Envelope.toObject(envelope, { longs: String, enums: String, bytes: String, defaults: false })[
-          envelope.body ?? 'none'
-        ] as unknown),
-    };
-    const entries: Array<{ index: string; value: string; messageId: string; record: unknown }> = [];
+    const values: Array<{ index: string; value: string }> = [];
     const add = (index: string, value: string | null | undefined) => {
-      if (value) entries.push({ index, value, messageId, record: shared });
+      if (value) values.push({ index, value });
     };
     // Declarations cross borders under their movement reference number (MRN).
     if (envelope.declaration) {
@@ -48,16 +57,68 @@ export class PartnerIntelligence {
       add('container', envelope.inspection.containerId);
     }
     if (envelope.sealEvent) add('container', envelope.sealEvent.containerId);
-    await this.store.indexShared(entries);
+    if (values.length === 0) return;
+    const header = Buffer.from(
+      JSON.stringify({
+        partnerId,
+        messageId,
+        utilityBlock: envelope.header?.utilityBlockId ?? '',
+        receivedAt: new Date().toISOString(),
+        body: envelope.body,
+        ...(inStore ? { envelopeIn: 'store' } : {}),
+      }),
+      'utf8',
+    );
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(header.length);
+    const record = Buffer.concat(
+      inStore ? [length, header] : [length, header, gnc.v1.Envelope.encode(envelope).finish()],
+    );
+    await this.store.indexSharedRecord(
+      values.map(({ index, value }) => ({ index, value, messageId })),
+      record,
+    );
   }
 
   /** Everything partners shared about a container (pre-arrival data, inspections, seal events). */
-  byContainer(containerId: string): Promise<unknown[]> {
-    return this.store.shared('container', containerId);
+  byContainer(containerId: string): Promise<SharedRecord[]> {
+    return this.read('container', containerId);
   }
 
   /** Everything partners shared about a declaration, by its MRN (e.g. the export declaration). */
-  byDeclaration(declarationId: string): Promise<unknown[]> {
-    return this.store.shared('declaration', declarationId);
+  byDeclaration(declarationId: string): Promise<SharedRecord[]> {
+    return this.read('declaration', declarationId);
+  }
+
+  private async read(index: string, value: string): Promise<SharedRecord[]> {
+    const records = await this.store.sharedRecords(index, value);
+    return Promise.all(records.map((record) => this.readRecord(record)));
+  }
+
+  private async readRecord(value: Buffer): Promise<SharedRecord> {
+    if (value[0] === JSON_RECORD) return JSON.parse(value.toString('utf8')) as SharedRecord;
+    const length = value.readUInt32BE(0);
+    const { envelopeIn, ...header } = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Omit<
+      SharedRecord,
+      'content'
+    > & { envelopeIn?: 'store' };
+    const canonical =
+      envelopeIn === 'store'
+        ? await this.store.receivedEnvelope(header.partnerId, header.messageId)
+        : value.subarray(4 + length);
+    if (!canonical) {
+      throw new GncError(
+        'GNC_EXCHANGE_STORE_DAMAGED',
+        `the record of what ${header.partnerId} shared in ${header.messageId} refers to a message the store does not hold`,
+        { httpStatus: 500 },
+      );
+    }
+    const object = gnc.v1.Envelope.toObject(gnc.v1.Envelope.decode(canonical), {
+      longs: String,
+      enums: String,
+      bytes: String,
+      defaults: false,
+    }) as Record<string, unknown>;
+    return { ...header, content: object[header.body] };
   }
 }

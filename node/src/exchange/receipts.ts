@@ -167,7 +167,14 @@ function checkEntry(info: gnc.v1.IReceiptInfo, sent: { messageId: string; digest
  */
 export async function verifyReceipt(
   receiptBytes: Uint8Array,
-  expected: { messageId: string; sentBytes: Uint8Array; partnerId: string; trustAnchorsPem: readonly string[] },
+  expected: {
+    messageId: string;
+    sentBytes: Uint8Array;
+    /** SHA-256 of `sentBytes`, when the caller has it (saves hashing them again). */
+    sentDigest?: Uint8Array;
+    partnerId: string;
+    trustAnchorsPem: readonly string[];
+  },
 ): Promise<gnc.v1.ReceiptInfo> {
   let receipt: gnc.v1.Receipt;
   let info: gnc.v1.ReceiptInfo;
@@ -178,7 +185,7 @@ export async function verifyReceipt(
     throw new ReceiptInvalidError(`the receipt from ${expected.partnerId} does not decode`, { cause: error });
   }
   await checkSignature(receipt, receipt.receiptInfo, expected, 'receipt');
-  checkEntry(info, { messageId: expected.messageId, digest: digestOf(expected.sentBytes) });
+  checkEntry(info, { messageId: expected.messageId, digest: expected.sentDigest ?? digestOf(expected.sentBytes) });
   return info;
 }
 

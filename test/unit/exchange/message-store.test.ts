@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { DuplicateMessageError, MessageStore } from '../../../node/src/exchange/message-store';
 import { temporaryDirectory } from '../../support/test-organizations';
 
@@ -267,6 +268,36 @@ describe('MessageStore', () => {
       );
     });
 
+    it('keeps an accepted message once, in its dedupe record: the inbox, the archive and receivedEnvelope read it there', async () => {
+      await store.acceptInboundBatch('CustomsB', [candidate('h1'), candidate('h2')], () => Promise.resolve(undefined));
+      assert.deepEqual(
+        (await store.inbox()).map((entry) => [entry.messageId, entry.envelope.toString()]),
+        [
+          ['h1', 'envelope h1'],
+          ['h2', 'envelope h2'],
+        ],
+      );
+      assert.equal((await store.archived('in', 'h2', 'CustomsB'))?.toString(), 'raw h2');
+      assert.equal((await store.receivedEnvelope('CustomsB', 'h1'))?.toString(), 'envelope h1');
+      assert.equal(await store.receivedEnvelope('CustomsC', 'h1'), undefined);
+    });
+
+    it('answers only once the frame is durable; when the answer fails, the accepted messages stay accepted', async () => {
+      await assert.rejects(
+        store.acceptInboundBatch('CustomsB', [candidate('k1')], () => Promise.reject(new Error('no signer'))),
+        /no signer/,
+      );
+      // The sender gets no answer and sends the frame again: the copy is answered as a duplicate.
+      const { outcomes } = await store.acceptInboundBatch('CustomsB', [candidate('k1')], () =>
+        Promise.resolve(undefined),
+      );
+      assert.equal(outcomes[0]?.kind, 'duplicate');
+      assert.deepEqual(
+        (await store.inbox()).map((entry) => entry.messageId),
+        ['k1'],
+      );
+    });
+
     it('answers a message accepted in an earlier frame, after a reopen, as a duplicate with its first entry', async () => {
       await store.acceptInboundBatch('CustomsB', [candidate('g1')], () => Promise.resolve(undefined));
       await store.close();
@@ -277,6 +308,146 @@ describe('MessageStore', () => {
       assert.equal(outcomes[0]?.kind, 'duplicate');
       assert.deepEqual(outcomes[0]?.kind === 'duplicate' && outcomes[0].first, { receiptInfo: Buffer.from('info g1') });
       assert.equal(outcomes[1]?.kind, 'accepted');
+    });
+  });
+
+  describe('markReceiptedBatch', () => {
+    it('stores the batch receipt once, each message naming its entry in its status, which status() does not show', async () => {
+      const entries = await Promise.all(['r1', 'r2'].map((id) => store.enqueueOutbound(outbound(id))));
+      await store.markReceiptedBatch(
+        entries.map((entry, index) => ({ entry, index })),
+        Buffer.from('batch receipt'),
+      );
+      const second = await store.receiptOf('r2');
+      assert.equal(second?.bytes.toString(), 'batch receipt');
+      assert.equal(second?.batchIndex, 1);
+      const status = await store.status('r2');
+      assert.equal(status?.state, 'receipted');
+      assert.deepEqual(Object.keys(status ?? {}).sort(), [
+        'attempts',
+        'createdAt',
+        'direction',
+        'messageId',
+        'partnerId',
+        'state',
+        'updatedAt',
+        'utilityBlock',
+      ]);
+      assert.deepEqual(await store.outbox('CustomsB'), []);
+    });
+  });
+
+  describe('a store written by an earlier version', () => {
+    /** Writes keys as stores before 2026-11 laid them out, with the store closed. */
+    async function writeEarlierLayout(ops: Array<{ key: string; value: Buffer }>): Promise<void> {
+      await store.close();
+      const db = new ClassicLevel<string, Buffer>(location, { valueEncoding: 'buffer' });
+      await db.open();
+      await db.batch(ops.map((op) => ({ type: 'put' as const, ...op })));
+      await db.close();
+      store = await MessageStore.open(location);
+    }
+    /** The layout of an entry then and now: 4-byte length, JSON header, bytes. */
+    const entry = (header: object, bytes: Buffer) => {
+      const json = Buffer.from(JSON.stringify(header));
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(json.length);
+      return Buffer.concat([length, json, bytes]);
+    };
+
+    it('reads inbox entries holding their envelope, archives under a!in and dedupe records holding only the receipt', async () => {
+      const digest = createHash('sha256').update('raw old1').digest('hex');
+      await writeEarlierLayout([
+        { key: 'd!CustomsB!old1', value: entry({ digest, kind: 'info' }, Buffer.from('info old1')) },
+        {
+          key: `i!${(1).toString(16).padStart(16, '0')}`,
+          value: entry(
+            {
+              seq: 1,
+              messageId: 'old1',
+              partnerId: 'CustomsB',
+              utilityBlock: 'inspection-result-sharing',
+              receivedAt: 5,
+            },
+            Buffer.from('envelope old1'),
+          ),
+        },
+        { key: 'a!in!CustomsB!old1', value: Buffer.from('raw old1') },
+        { key: 'm!seq', value: Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]) },
+      ]);
+      // A message accepted now sits beside it in the inbox, its envelope in its dedupe record.
+      await store.acceptInbound({
+        messageId: 'new1',
+        partnerId: 'CustomsB',
+        utilityBlock: 'inspection-result-sharing',
+        raw: Buffer.from('raw new1'),
+        envelope: Buffer.from('envelope new1'),
+        receipt: Buffer.from('receipt new1'),
+      });
+      assert.deepEqual(
+        (await store.inbox()).map((e) => [e.seq, e.messageId, e.envelope.toString()]),
+        [
+          [1, 'old1', 'envelope old1'],
+          [2, 'new1', 'envelope new1'],
+        ],
+      );
+      assert.equal((await store.archived('in', 'old1', 'CustomsB'))?.toString(), 'raw old1');
+      assert.equal((await store.archived('in', 'new1', 'CustomsB'))?.toString(), 'raw new1');
+      assert.equal(await store.receivedEnvelope('CustomsB', 'old1'), undefined);
+      const { outcomes } = await store.acceptInboundBatch(
+        'CustomsB',
+        [
+          {
+            messageId: 'old1',
+            utilityBlock: 'inspection-result-sharing',
+            raw: Buffer.from('raw old1'),
+            digest: createHash('sha256').update('raw old1').digest(),
+            envelope: Buffer.from('envelope old1'),
+            receiptInfo: Buffer.from('other info'),
+          },
+        ],
+        () => Promise.resolve(undefined),
+      );
+      assert.deepEqual(outcomes[0], { kind: 'duplicate', first: { receiptInfo: Buffer.from('info old1') } });
+    });
+
+    it('reads outbox entries holding their bytes, beside new ones whose bytes are their archive', async () => {
+      const header = {
+        seq: 1,
+        messageId: 'old-out',
+        partnerId: 'CustomsB',
+        utilityBlock: 'export-import-prearrival',
+        attempts: 0,
+        nextAttemptAt: 0,
+      };
+      await writeEarlierLayout([
+        { key: `o!CustomsB!${(1).toString(16).padStart(16, '0')}`, value: entry(header, Buffer.from('sealed old')) },
+        { key: 'a!out!old-out', value: Buffer.from('sealed old') },
+        { key: 'm!seq', value: Buffer.from([0, 0, 0, 0, 0, 0, 0, 1]) },
+      ]);
+      await store.enqueueOutbound(outbound('new-out'));
+      // Once from memory (what this run queued), once from disk after a reopen.
+      for (const reopen of [false, true]) {
+        if (reopen) {
+          await store.close();
+          store = await MessageStore.open(location);
+        }
+        assert.deepEqual(
+          (await store.outbox('CustomsB')).map((e) => [e.seq, e.messageId, e.bytes.toString()]),
+          [
+            [1, 'old-out', 'sealed old'],
+            [2, 'new-out', 'sealed new-out'],
+          ],
+        );
+      }
+    });
+
+    it('finds the batch receipt of a message through its own e! key', async () => {
+      await writeEarlierLayout([
+        { key: 'q!receipt-1', value: Buffer.from('old batch receipt') },
+        { key: 'e!sent1', value: Buffer.from(JSON.stringify({ receiptId: 'receipt-1', index: 3 })) },
+      ]);
+      assert.deepEqual(await store.receiptOf('sent1'), { bytes: Buffer.from('old batch receipt'), batchIndex: 3 });
     });
   });
 });
