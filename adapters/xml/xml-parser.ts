@@ -11,7 +11,7 @@
  * costs a fraction of an event-per-token parser, which was most of the time of a WCO translation.
  */
 import { XmlParseError, type XmlParseErrorReason } from './xml-errors';
-import type { XmlAttribute, XmlDocument, XmlNode } from './xml-tree';
+import type { XmlAttribute, XmlDocument, XmlElement, XmlNode } from './xml-tree';
 
 export interface XmlParseOptions {
   /** Bytes of UTF-8 (for a string: its UTF-16 length). Default 4 MiB. */
@@ -63,6 +63,21 @@ const QNAME_KIND = ASCII_NAME.map((kind, c) => (c === 0x3a ? 3 : kind));
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_NAMESPACES: Readonly<Record<string, string>> = Object.freeze({});
+/** The children of every element in event mode (scanXml): nothing is collected there. */
+const NO_CHILDREN: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
+
+/**
+ * What scanXml() reports, in document order, instead of building a tree. The elements it passes
+ * are those parseXml() builds (names, namespaces, attributes, parent, line, column, index), with
+ * no children: a reader that maps the document as it goes does not pay for the tree.
+ */
+export interface XmlEventHandler {
+  /** A start tag (a self-closing element is followed at once by its endElement). */
+  startElement(el: XmlElement): void;
+  /** Character data or a CDATA section inside the root element (indentation dropped as in parseXml). */
+  text(value: string): void;
+  endElement(el: XmlElement): void;
+}
 
 type Bindings = Record<string, string>;
 
@@ -101,7 +116,34 @@ export function parseXml(input: Uint8Array | string, options: XmlParseOptions = 
       throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
     text = decodeUtf8(input);
   }
-  return new Scanner(text, options).document(typeof input === 'string' ? NOT_XML_CHAR : NOT_XML_CHAR_DECODED);
+  return new Scanner(text, options, undefined).document(
+    typeof input === 'string' ? NOT_XML_CHAR : NOT_XML_CHAR_DECODED,
+  );
+}
+
+/**
+ * Scans `input` with every check and limit of parseXml() (same errors), reporting elements and
+ * text to `handler` as they come instead of building a tree; comments are not reported. An error
+ * the handler throws ends the scan. Returns the number of elements.
+ */
+export function scanXml(
+  input: Uint8Array | string,
+  handler: XmlEventHandler,
+  options: Omit<XmlParseOptions, 'keepComments'> = {},
+): number {
+  const maxBytes = options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes;
+  let text: string;
+  if (typeof input === 'string') {
+    if (input.length > maxBytes)
+      throw new XmlParseError('limit', `${input.length} characters exceed the limit of ${maxBytes}`, 0, 0);
+    text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  } else {
+    if (input.length > maxBytes)
+      throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
+    text = decodeUtf8(input);
+  }
+  const scanner = new Scanner(text, options, handler);
+  return scanner.document(typeof input === 'string' ? NOT_XML_CHAR : NOT_XML_CHAR_DECODED).elementCount;
 }
 
 class Scanner {
@@ -136,6 +178,8 @@ class Scanner {
   constructor(
     private readonly text: string,
     options: XmlParseOptions,
+    /** Event mode (scanXml): elements and text go to it, and no tree is built. */
+    private readonly handler: XmlEventHandler | undefined,
   ) {
     this.length = text.length;
     this.hasCarriageReturn = text.includes('\r');
@@ -143,7 +187,7 @@ class Scanner {
     this.maxElements = options.maxElements ?? XML_DEFAULT_LIMITS.maxElements;
     this.maxAttributes = options.maxAttributes ?? XML_DEFAULT_LIMITS.maxAttributes;
     this.keepWhitespace = options.keepWhitespaceText ?? false;
-    this.keepComments = options.keepComments ?? false;
+    this.keepComments = (options.keepComments ?? false) && handler === undefined;
     this.lines = new LineCursor(text);
     const initial: Bindings = Object.create(null) as Bindings;
     initial.xml = XML_NS;
@@ -216,7 +260,8 @@ class Scanner {
     const value = this.decode(raw, start, false);
     // Character references may spell white space too (&#32;): such text is indentation as well.
     if (!this.keepWhitespace && value !== raw && isWhitespace(value)) return;
-    parent.children.push({ kind: 'text', text: value, cdata: false });
+    if (this.handler) this.handler.text(value);
+    else parent.children.push({ kind: 'text', text: value, cdata: false });
   }
 
   /**
@@ -285,7 +330,9 @@ class Scanner {
       if (close < 0) this.fail('syntax', 'unterminated CDATA section', lt);
       const parent = this.stack[this.stack.length - 1];
       if (!parent) this.fail('syntax', 'text data outside of root node', lt);
-      parent.children.push({ kind: 'text', text: this.literal(text.slice(lt + 9, close), false), cdata: true });
+      const value = this.literal(text.slice(lt + 9, close), false);
+      if (this.handler) this.handler.text(value);
+      else parent.children.push({ kind: 'text', text: value, cdata: true });
       return close + 3;
     }
     if (/^<!doctype/i.test(text.slice(lt, lt + 9))) this.fail('doctype', 'a DOCTYPE (DTD) is not accepted', lt);
@@ -431,11 +478,14 @@ class Scanner {
 
     const el = this.element(name, colon, lt, names, values);
     const parent = this.stack[this.stack.length - 1];
-    if (parent) parent.children.push(el);
-    else this.root = el;
+    const handler = this.handler;
+    if (!parent) this.root = el;
+    else if (!handler) parent.children.push(el);
+    if (handler) handler.startElement(el);
     if (selfClosing) {
       el.end = pos;
       if (!parent) this.rootClosed = true;
+      if (handler) handler.endElement(el);
     } else {
       this.stack.push(el);
       this.scopes.push(this.scope);
@@ -508,7 +558,7 @@ class Scanner {
       uri,
       attributes,
       namespaces,
-      children: [],
+      children: this.handler ? NO_CHILDREN : [],
       parent: this.stack[this.stack.length - 1],
       line,
       column,
@@ -553,6 +603,7 @@ class Scanner {
     el.end = end;
     this.scope = this.scopes.pop()!;
     if (this.stack.length === 0) this.rootClosed = true;
+    if (this.handler) this.handler.endElement(el);
     return end;
   }
 }

@@ -6,6 +6,7 @@ import {
   escapeAttribute,
   escapeText,
   parseXml,
+  scanXml,
   textContent,
   xpathOf,
   type XmlElement,
@@ -253,6 +254,97 @@ describe('parseXml', () => {
         runs++;
       }
       assert.ok(runs > 100);
+    });
+  });
+
+  describe('scanXml (events instead of a tree)', () => {
+    /** The tree as the events it stands for: start (name, uri, attributes, line, column, index), text, end. */
+    const treeEvents = (el: XmlElement, out: string[] = []): string[] => {
+      const attributes = el.attributes.map((a) => `${a.name}=${a.uri}|${a.value}`).join(' ');
+      out.push(`<${el.name} {${el.uri}} ${attributes} @${el.line}:${el.column} #${el.index} parent=${el.parent?.name}`);
+      for (const c of el.children) {
+        if (c.kind === 'text') out.push(`text ${c.text}`);
+        else if (c.kind === 'element') treeEvents(c, out);
+      }
+      out.push(`</${el.name}>`);
+      return out;
+    };
+    const scannedEvents = (input: string | Uint8Array): { events: string[]; elements: number } => {
+      const events: string[] = [];
+      const elements = scanXml(input, {
+        startElement(el) {
+          assert.equal(el.children.length, 0, 'no children are collected');
+          const attributes = el.attributes.map((a) => `${a.name}=${a.uri}|${a.value}`).join(' ');
+          events.push(
+            `<${el.name} {${el.uri}} ${attributes} @${el.line}:${el.column} #${el.index} parent=${el.parent?.name}`,
+          );
+        },
+        text(value) {
+          events.push(`text ${value}`);
+        },
+        endElement(el) {
+          events.push(`</${el.name}>`);
+        },
+      });
+      return { events, elements };
+    };
+
+    it('reports the elements and text of the tree parseXml builds, in document order', () => {
+      const documents = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<a:x xmlns:a="urn:a" xmlns="urn:d" id="1">\n  <y c="&amp;&#233;">t&lt;<![CDATA[<raw>]]></y><a:z/>\n</a:x>',
+        '<r><!--c--><a>1</a><a q="2">x<b/>y</a><?pi data?><c xmlns="urn:c"><d/></c></r>',
+        `<a>\r${'\n<b>t</b>'.repeat(50)}\r\n<c/></a>`,
+      ];
+      for (const text of documents) {
+        const tree = parseXml(Buffer.from(text));
+        const scanned = scannedEvents(Buffer.from(text));
+        assert.deepEqual(scanned.events, treeEvents(tree.root), text);
+        assert.equal(scanned.elements, tree.elementCount);
+      }
+    });
+
+    it('refuses what parseXml refuses, with the same error', () => {
+      const noop = { startElement() {}, text() {}, endElement() {} };
+      for (const text of [
+        '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+        '<a>&ent;</a>',
+        '<a><b></a>',
+        '<a xmlns:p="urn:p"><q:b/></a>',
+        '<a>\u0007</a>',
+        '<a/><b/>',
+      ]) {
+        let expected: XmlParseError | undefined;
+        try {
+          parseXml(Buffer.from(text));
+        } catch (err) {
+          expected = err as XmlParseError;
+        }
+        assert.ok(expected instanceof XmlParseError, text);
+        assert.throws(
+          () => scanXml(Buffer.from(text), noop),
+          (err: Error) =>
+            err instanceof XmlParseError && err.reason === expected.reason && err.message === expected.message,
+          text,
+        );
+      }
+      assert.throws(() => scanXml('<a><b/><c/></a>', noop, { maxElements: 2 }), /more than 2 elements/);
+    });
+
+    it('ends the scan with the error the handler throws', () => {
+      const stop = new Error('stop');
+      let starts = 0;
+      assert.throws(
+        () =>
+          scanXml('<a><b/><c/></a>', {
+            startElement() {
+              if (++starts === 2) throw stop;
+            },
+            text() {},
+            endElement() {},
+          }),
+        (err: unknown) => err === stop,
+      );
+      assert.equal(starts, 2);
     });
   });
 });
