@@ -110,6 +110,8 @@ class StreamReader implements XmlEventHandler {
   private top = new Frame(DOCUMENT, NO_TARGET, '', '', 0);
   private readonly stack: Frame[] = [this.top];
   private metaDataUri = '';
+  /** NS.gnc, as the string the gnc:Extension element's scope holds (compared by identity then). */
+  private extensionUri: string = NS.gnc;
   /** NS.dec, as the string the document's namespace scope holds. */
   private bodyUri: string = NS.dec;
   private bodySeen = false;
@@ -144,7 +146,7 @@ class StreamReader implements XmlEventHandler {
       case META_DATA:
         return this.metaDataChild(el, frame);
       case EXTENSION:
-        if (el.local !== 'Field' || el.uri !== NS.gnc) handOver();
+        if (el.local !== 'Field' || el.uri !== this.extensionUri) handOver();
         if (++frame.count > MAX_EXTENSION_FIELDS) handOver();
         return this.value(EXTENSION_FIELD, NO_TARGET, '', el, 'path');
     }
@@ -271,6 +273,7 @@ class StreamReader implements XmlEventHandler {
     }
     if (uri === NS.gnc && local === 'Extension') {
       this.once(frame, 4).plain(el);
+      this.extensionUri = el.uri;
       return this.push(new Frame(EXTENSION, NO_TARGET, '', '', 0));
     }
     if (uri === NS.dec && local === 'Declaration') return this.once(frame, 8).body(el);
