@@ -257,6 +257,35 @@ describe('parseXml', () => {
     });
   });
 
+  describe('ASCII documents (checked four bytes at a time)', () => {
+    it('refuses every control character but tab, LF and CR, at any position and byte alignment', () => {
+      const body = 'abcdefghijklmnopqrstuvwxyz0123456789';
+      for (let offset = 0; offset < 4; offset++) {
+        for (let at = 0; at < body.length; at += 5) {
+          for (let c = 0; c < 0x20; c++) {
+            const text = `<a>${body.slice(0, at)}${String.fromCharCode(c)}${body.slice(at)}</a>`;
+            // A view into a larger buffer at `offset`, as a Buffer slice of a received message is.
+            const bytes = Buffer.concat([Buffer.alloc(offset, 0x20), Buffer.from(text)]).subarray(offset);
+            if (c === 0x09 || c === 0x0a || c === 0x0d) {
+              assert.equal(parseXml(bytes).root.local, 'a');
+              continue;
+            }
+            const hex = c.toString(16).toUpperCase().padStart(4, '0');
+            const err = refused(bytes, 'syntax', new RegExp(`disallowed character U\\+${hex}`));
+            assert.deepEqual([err.line, err.column], [1, 4 + at], `U+${hex} at ${at}, offset ${offset}`);
+          }
+        }
+      }
+    });
+
+    it('reads an ASCII document as the same text a UTF-8 decode gives', () => {
+      const text = '<a x="&#233;">plain ASCII\ttext &amp; more\r\n<b>1</b></a>';
+      const doc = parseXml(Buffer.from(text));
+      assert.equal(doc.text, text);
+      assert.equal(textContent(doc.root), 'plain ASCII\ttext & more\n1');
+    });
+  });
+
   describe('scanXml (events instead of a tree)', () => {
     /** The tree as the events it stands for: start (name, uri, attributes, line, column, index), text, end. */
     const treeEvents = (el: XmlElement, out: string[] = []): string[] => {
