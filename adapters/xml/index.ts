@@ -1,5 +1,5 @@
 /** Safe XML parsing shared by the XML formats, security schemes and transports (README.md). */
-export { parseXml, XML_DEFAULT_LIMITS, type XmlParseOptions } from './xml-parser';
+export { parseXml, scanXml, XML_DEFAULT_LIMITS, type XmlEventHandler, type XmlParseOptions } from './xml-parser';
 export { XmlParseError, type XmlParseErrorReason } from './xml-errors';
 export {
   attributeValue,

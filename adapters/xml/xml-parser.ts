@@ -10,8 +10,9 @@
  * straight from the text (indexOf over character data, one check of every character up front)
  * costs a fraction of an event-per-token parser, which was most of the time of a WCO translation.
  */
+import { isAscii } from 'node:buffer';
 import { XmlParseError, type XmlParseErrorReason } from './xml-errors';
-import type { XmlAttribute, XmlDocument, XmlNode } from './xml-tree';
+import type { XmlAttribute, XmlDocument, XmlElement, XmlNode } from './xml-tree';
 
 export interface XmlParseOptions {
   /** Bytes of UTF-8 (for a string: its UTF-16 length). Default 4 MiB. */
@@ -63,6 +64,21 @@ const QNAME_KIND = ASCII_NAME.map((kind, c) => (c === 0x3a ? 3 : kind));
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_NAMESPACES: Readonly<Record<string, string>> = Object.freeze({});
+/** The children of every element in event mode (scanXml): nothing is collected there. */
+const NO_CHILDREN: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
+
+/**
+ * What scanXml() reports, in document order, instead of building a tree. The elements it passes
+ * are those parseXml() builds (names, namespaces, attributes, parent, line, column, index), with
+ * no children: a reader that maps the document as it goes does not pay for the tree.
+ */
+export interface XmlEventHandler {
+  /** A start tag (a self-closing element is followed at once by its endElement). */
+  startElement(el: XmlElement): void;
+  /** Character data or a CDATA section inside the root element (indentation dropped as in parseXml). */
+  text(value: string): void;
+  endElement(el: XmlElement): void;
+}
 
 type Bindings = Record<string, string>;
 
@@ -90,18 +106,75 @@ interface MutableElement {
  * (`limit`), a non-UTF-8 document (`encoding`), and any well-formedness or namespace error (`syntax`).
  */
 export function parseXml(input: Uint8Array | string, options: XmlParseOptions = {}): XmlDocument {
-  const maxBytes = options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes;
-  let text: string;
+  const { text, notXmlChar } = documentText(input, options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes);
+  return new Scanner(text, options, undefined).document(notXmlChar);
+}
+
+/**
+ * The text of `input` and the pattern that finds a character outside the XML Char production in
+ * it, or undefined when the bytes were checked already: ASCII bytes (one SIMD pass, isAscii) are
+ * checked for control characters four at a time and taken as Latin-1 (a copy), instead of a
+ * UTF-8 decode and a regular expression over the text (which measured a quarter of a scan).
+ */
+function documentText(input: Uint8Array | string, maxBytes: number): { text: string; notXmlChar?: RegExp } {
   if (typeof input === 'string') {
     if (input.length > maxBytes)
       throw new XmlParseError('limit', `${input.length} characters exceed the limit of ${maxBytes}`, 0, 0);
-    text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  } else {
-    if (input.length > maxBytes)
-      throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
-    text = decodeUtf8(input);
+    return { text: input.charCodeAt(0) === 0xfeff ? input.slice(1) : input, notXmlChar: NOT_XML_CHAR };
   }
-  return new Scanner(text, options).document(typeof input === 'string' ? NOT_XML_CHAR : NOT_XML_CHAR_DECODED);
+  if (input.length > maxBytes)
+    throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
+  // No byte-order mark or UTF-16 mark is ASCII: decodeUtf8() handles those.
+  if (isAscii(input)) {
+    const text = Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
+    // A control character found: the regular expression names it, as for any other document.
+    return hasControlCharacter(input) ? { text, notXmlChar: NOT_XML_CHAR_DECODED } : { text };
+  }
+  return { text: decodeUtf8(input), notXmlChar: NOT_XML_CHAR_DECODED };
+}
+
+/** 0x01 in every byte: with it, `(w - ONES * n) & ~w & ONES * 0x80` flags a word with a byte below n. */
+const BYTE_ONES = 0x01010101;
+
+/**
+ * Whether ASCII `bytes` hold a control character other than tab, line feed and carriage return
+ * (the only ones below 0x20 that XML 1.0 allows). Four bytes at a time: a word with a byte below
+ * 0x20 (exact for a limit of at most 0x80) has its bytes looked at one by one.
+ */
+function hasControlCharacter(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  const head = Math.min(length, (4 - (bytes.byteOffset & 3)) & 3);
+  for (let i = 0; i < head; i++) if (isDisallowedControl(bytes[i]!)) return true;
+  const words = (length - head) >>> 2;
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + head, words);
+    for (let k = 0; k < words; k++) {
+      const w = view[k]!;
+      if (((w - BYTE_ONES * 0x20) & ~w & (BYTE_ONES * 0x80)) === 0) continue;
+      const at = head + k * 4;
+      for (let i = at; i < at + 4; i++) if (isDisallowedControl(bytes[i]!)) return true;
+    }
+  }
+  for (let i = head + words * 4; i < length; i++) if (isDisallowedControl(bytes[i]!)) return true;
+  return false;
+}
+
+function isDisallowedControl(b: number): boolean {
+  return b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d;
+}
+
+/**
+ * Scans `input` with every check and limit of parseXml() (same errors), reporting elements and
+ * text to `handler` as they come instead of building a tree; comments are not reported. An error
+ * the handler throws ends the scan. Returns the number of elements.
+ */
+export function scanXml(
+  input: Uint8Array | string,
+  handler: XmlEventHandler,
+  options: Omit<XmlParseOptions, 'keepComments'> = {},
+): number {
+  const { text, notXmlChar } = documentText(input, options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes);
+  return new Scanner(text, options, handler).document(notXmlChar).elementCount;
 }
 
 class Scanner {
@@ -136,6 +209,8 @@ class Scanner {
   constructor(
     private readonly text: string,
     options: XmlParseOptions,
+    /** Event mode (scanXml): elements and text go to it, and no tree is built. */
+    private readonly handler: XmlEventHandler | undefined,
   ) {
     this.length = text.length;
     this.hasCarriageReturn = text.includes('\r');
@@ -143,7 +218,7 @@ class Scanner {
     this.maxElements = options.maxElements ?? XML_DEFAULT_LIMITS.maxElements;
     this.maxAttributes = options.maxAttributes ?? XML_DEFAULT_LIMITS.maxAttributes;
     this.keepWhitespace = options.keepWhitespaceText ?? false;
-    this.keepComments = options.keepComments ?? false;
+    this.keepComments = (options.keepComments ?? false) && handler === undefined;
     this.lines = new LineCursor(text);
     const initial: Bindings = Object.create(null) as Bindings;
     initial.xml = XML_NS;
@@ -155,10 +230,10 @@ class Scanner {
     throw new XmlParseError(reason, problem, line, column);
   }
 
-  /** Parses the whole text; `notXmlChar` finds a character outside the Char production. */
-  document(notXmlChar: RegExp): XmlDocument {
+  /** Parses the whole text; `notXmlChar` finds a character outside the Char production (undefined: none). */
+  document(notXmlChar: RegExp | undefined): XmlDocument {
     const text = this.text;
-    const bad = notXmlChar.exec(text);
+    const bad = notXmlChar?.exec(text);
     if (bad) {
       const code = bad[0].codePointAt(0)!;
       this.fail('syntax', `disallowed character U+${code.toString(16).toUpperCase().padStart(4, '0')}`, bad.index);
@@ -216,7 +291,8 @@ class Scanner {
     const value = this.decode(raw, start, false);
     // Character references may spell white space too (&#32;): such text is indentation as well.
     if (!this.keepWhitespace && value !== raw && isWhitespace(value)) return;
-    parent.children.push({ kind: 'text', text: value, cdata: false });
+    if (this.handler) this.handler.text(value);
+    else parent.children.push({ kind: 'text', text: value, cdata: false });
   }
 
   /**
@@ -285,7 +361,9 @@ class Scanner {
       if (close < 0) this.fail('syntax', 'unterminated CDATA section', lt);
       const parent = this.stack[this.stack.length - 1];
       if (!parent) this.fail('syntax', 'text data outside of root node', lt);
-      parent.children.push({ kind: 'text', text: this.literal(text.slice(lt + 9, close), false), cdata: true });
+      const value = this.literal(text.slice(lt + 9, close), false);
+      if (this.handler) this.handler.text(value);
+      else parent.children.push({ kind: 'text', text: value, cdata: true });
       return close + 3;
     }
     if (/^<!doctype/i.test(text.slice(lt, lt + 9))) this.fail('doctype', 'a DOCTYPE (DTD) is not accepted', lt);
@@ -431,11 +509,14 @@ class Scanner {
 
     const el = this.element(name, colon, lt, names, values);
     const parent = this.stack[this.stack.length - 1];
-    if (parent) parent.children.push(el);
-    else this.root = el;
+    const handler = this.handler;
+    if (!parent) this.root = el;
+    else if (!handler) parent.children.push(el);
+    if (handler) handler.startElement(el);
     if (selfClosing) {
       el.end = pos;
       if (!parent) this.rootClosed = true;
+      if (handler) handler.endElement(el);
     } else {
       this.stack.push(el);
       this.scopes.push(this.scope);
@@ -508,7 +589,7 @@ class Scanner {
       uri,
       attributes,
       namespaces,
-      children: [],
+      children: this.handler ? NO_CHILDREN : [],
       parent: this.stack[this.stack.length - 1],
       line,
       column,
@@ -553,6 +634,7 @@ class Scanner {
     el.end = end;
     this.scope = this.scopes.pop()!;
     if (this.stack.length === 0) this.rootClosed = true;
+    if (this.handler) this.handler.endElement(el);
     return end;
   }
 }

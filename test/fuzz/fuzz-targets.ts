@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { messageFormats } from '../../adapters/format';
+import { findProtoDir, loadMessageRule } from '../../adapters/format/json/json-schema';
+import { decodeWcoStream } from '../../adapters/format/wco-xml/wco-stream-decode';
+import { decodeWcoTree } from '../../adapters/format/wco-xml/wco-xml-format';
 import { securitySchemes } from '../../adapters/security';
 import { parseXml } from '../../adapters/xml';
 import { gnc } from '../../node/src/canonical';
@@ -71,6 +74,7 @@ export async function fuzzTargets(): Promise<FuzzTarget[]> {
       },
     });
   }
+  targets.push(wcoDecodersTarget(envelopes));
   const ca = await createCertificateAuthority({ mspId: 'FuzzMSP', organization: 'Fuzz' });
   const keys = await ca.issue({ commonName: 'fuzz', nodeOU: 'peer' });
   const partner = { partnerId: 'fuzz', trustAnchorsPem: [ca.caCertificatePem] };
@@ -115,6 +119,47 @@ export async function fuzzTargets(): Promise<FuzzTarget[]> {
     },
   });
   return targets;
+}
+
+/**
+ * The wco-xml streaming decoder against the tree decoder on mutated documents: where the streaming
+ * one maps a document itself, the tree decoder must accept it too and give the same object, with
+ * nothing unmapped; where the tree decoder refuses it, the streaming one must have handed it over.
+ */
+function wcoDecodersTarget(envelopes: gnc.v1.IEnvelope[]): FuzzTarget {
+  const rule = loadMessageRule(findProtoDir(), 'gnc.v1.Envelope');
+  const wco = messageFormats['wco-xml']!({})({});
+  const seeds: Buffer[] = [];
+  for (const envelope of envelopes) if (envelope.declaration) seeds.push(Buffer.from(wco.encode(envelope)));
+  const sorted = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, (v as Record<string, unknown>)[k]]),
+          )
+        : v,
+    );
+  return {
+    name: 'wco-xml streaming decoder = tree decoder',
+    seeds,
+    run: (input) => {
+      const stream = decodeWcoStream(input, 4 * 1024 * 1024, rule);
+      let tree;
+      try {
+        tree = decodeWcoTree(input, 4 * 1024 * 1024, rule);
+      } catch (err) {
+        if (stream) throw new Error(`the streaming decoder accepted what the tree decoder refused: ${String(err)}`);
+        throw err;
+      }
+      if (!stream) return;
+      if (tree.unmapped.length > 0) throw new Error('the streaming decoder left out unmapped content');
+      if (sorted(stream.object) !== sorted(tree.object) || stream.headerDerived !== tree.headerDerived) {
+        throw new Error('the streaming decoder mapped the document differently');
+      }
+    },
+  };
 }
 
 function mutate(seed: Buffer): Buffer {

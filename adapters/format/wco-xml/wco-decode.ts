@@ -310,7 +310,6 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
   if (document === 'DEC') decodeDeclaration(r, body, declaration);
   else decodeResponse(r, body, declaration, header);
 
-  let headerDerived = false;
   if (extension) {
     r.structural(extension);
     const fields = extension.children.filter((c): c is XmlElement => c.kind === 'element');
@@ -327,17 +326,24 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
       applyExtensionField(envelope, rule, path, value, fromExtension, () => xpathOf(f));
     }
   }
-  const h = header as { messageId?: string; createdAtMs?: string };
-  if (!h.messageId || h.createdAtMs === undefined) {
-    // No GNC header: a plain WCO document from a partner or a legacy system. The message id is
-    // derived from the bytes, so the same document always gets the same id (duplicates are found);
-    // the creation instant is the response's or declaration's issue date-time.
-    headerDerived = true;
-    h.messageId ||= `wco-sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
-    const issued = (declaration.statusChangedAtMs ?? declaration.issuedAtMs) as string | undefined;
-    if (issued !== undefined) h.createdAtMs ??= issued;
-  }
+  const headerDerived = deriveHeader(header, declaration, bytes);
   return { object: envelope, document, unmapped: unmappedOf(r, doc.root), headerDerived };
+}
+
+/**
+ * Completes a header that no gnc:Extension block gave; true when it did so. Shared by both
+ * decoders (this one and wco-stream-decode.ts).
+ */
+export function deriveHeader(header: Json, declaration: Json, bytes: Uint8Array): boolean {
+  const h = header as { messageId?: string; createdAtMs?: string };
+  if (h.messageId && h.createdAtMs !== undefined) return false;
+  // No GNC header: a plain WCO document from a partner or a legacy system. The message id is
+  // derived from the bytes, so the same document always gets the same id (duplicates are found);
+  // the creation instant is the response's or declaration's issue date-time.
+  h.messageId ||= `wco-sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
+  const issued = (declaration.statusChangedAtMs ?? declaration.issuedAtMs) as string | undefined;
+  if (issued !== undefined) h.createdAtMs ??= issued;
+  return true;
 }
 
 function decodeDeclaration(r: Reader, d: XmlElement, out: Json): void {

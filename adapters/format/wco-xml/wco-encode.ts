@@ -16,7 +16,10 @@ const TYPE_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(
 /** The fields a RES notification carries (with the extension for the last one). */
 const RESPONSE_FIELDS = new Set(['lrn', 'mrn', 'version', 'status', 'lane', 'statusChangedAtMs', 'administrationId']);
 
-/** Writes WCO elements from canonical fields, marking each field written (by its holder object and name). */
+/**
+ * Writes WCO elements from canonical fields, marking each field written (WrittenFields: its value
+ * is gone from the holder once marked, so every value is read before it is marked).
+ */
 class Writer {
   readonly written = new WrittenFields();
 
@@ -103,7 +106,7 @@ export function encodeWco(envelope: Json): string {
     metaData = `<md:MetaData xmlns:md="${NS.metaData}" xmlns="${NS.dec}" xmlns:gnc="${NS.gnc}"><md:WCODataModelVersionCode>${WCO_DATA_MODEL_VERSION}</md:WCODataModelVersionCode><md:WCOTypeName>DEC</md:WCOTypeName>`;
     close = '</md:MetaData>';
   }
-  const rest = unwrittenLeaves(envelope, w.written);
+  const rest = unwrittenLeaves(envelope);
   let extension = '';
   if (rest.length > 0) {
     extension = '<gnc:Extension>';
@@ -215,11 +218,13 @@ function encodeGoodsItem(w: Writer, g: Json): string {
   const commodity = (g.commodity ?? {}) as Json;
   const quantity = g.quantity as Json | undefined;
   let tariffQuantity = '';
-  if (quantity && (quantity.value !== undefined || quantity.unitCode !== undefined)) {
-    if (quantity.value !== undefined) w.written.mark(quantity, 'value');
-    if (quantity.unitCode !== undefined) w.written.mark(quantity, 'unitCode');
-    const unit = quantity.unitCode !== undefined ? ` unitCode="${escapeAttribute(quantity.unitCode as string)}"` : '';
-    tariffQuantity = `<TariffQuantity${unit}>${escapeText((quantity.value as string | undefined) ?? '')}</TariffQuantity>`;
+  const quantityValue = quantity?.value as string | undefined;
+  const quantityUnit = quantity?.unitCode as string | undefined;
+  if (quantity && (quantityValue !== undefined || quantityUnit !== undefined)) {
+    if (quantityValue !== undefined) w.written.mark(quantity, 'value');
+    if (quantityUnit !== undefined) w.written.mark(quantity, 'unitCode');
+    const unit = quantityUnit !== undefined ? ` unitCode="${escapeAttribute(quantityUnit)}"` : '';
+    tariffQuantity = `<TariffQuantity${unit}>${escapeText(quantityValue ?? '')}</TariffQuantity>`;
   }
   const measure = w.wrap(
     'GoodsMeasure',

@@ -6,6 +6,7 @@ import {
   escapeAttribute,
   escapeText,
   parseXml,
+  scanXml,
   textContent,
   xpathOf,
   type XmlElement,
@@ -253,6 +254,126 @@ describe('parseXml', () => {
         runs++;
       }
       assert.ok(runs > 100);
+    });
+  });
+
+  describe('ASCII documents (checked four bytes at a time)', () => {
+    it('refuses every control character but tab, LF and CR, at any position and byte alignment', () => {
+      const body = 'abcdefghijklmnopqrstuvwxyz0123456789';
+      for (let offset = 0; offset < 4; offset++) {
+        for (let at = 0; at < body.length; at += 5) {
+          for (let c = 0; c < 0x20; c++) {
+            const text = `<a>${body.slice(0, at)}${String.fromCharCode(c)}${body.slice(at)}</a>`;
+            // A view into a larger buffer at `offset`, as a Buffer slice of a received message is.
+            const bytes = Buffer.concat([Buffer.alloc(offset, 0x20), Buffer.from(text)]).subarray(offset);
+            if (c === 0x09 || c === 0x0a || c === 0x0d) {
+              assert.equal(parseXml(bytes).root.local, 'a');
+              continue;
+            }
+            const hex = c.toString(16).toUpperCase().padStart(4, '0');
+            const err = refused(bytes, 'syntax', new RegExp(`disallowed character U\\+${hex}`));
+            assert.deepEqual([err.line, err.column], [1, 4 + at], `U+${hex} at ${at}, offset ${offset}`);
+          }
+        }
+      }
+    });
+
+    it('reads an ASCII document as the same text a UTF-8 decode gives', () => {
+      const text = '<a x="&#233;">plain ASCII\ttext &amp; more\r\n<b>1</b></a>';
+      const doc = parseXml(Buffer.from(text));
+      assert.equal(doc.text, text);
+      assert.equal(textContent(doc.root), 'plain ASCII\ttext & more\n1');
+    });
+  });
+
+  describe('scanXml (events instead of a tree)', () => {
+    /** The tree as the events it stands for: start (name, uri, attributes, line, column, index), text, end. */
+    const treeEvents = (el: XmlElement, out: string[] = []): string[] => {
+      const attributes = el.attributes.map((a) => `${a.name}=${a.uri}|${a.value}`).join(' ');
+      out.push(`<${el.name} {${el.uri}} ${attributes} @${el.line}:${el.column} #${el.index} parent=${el.parent?.name}`);
+      for (const c of el.children) {
+        if (c.kind === 'text') out.push(`text ${c.text}`);
+        else if (c.kind === 'element') treeEvents(c, out);
+      }
+      out.push(`</${el.name}>`);
+      return out;
+    };
+    const scannedEvents = (input: string | Uint8Array): { events: string[]; elements: number } => {
+      const events: string[] = [];
+      const elements = scanXml(input, {
+        startElement(el) {
+          assert.equal(el.children.length, 0, 'no children are collected');
+          const attributes = el.attributes.map((a) => `${a.name}=${a.uri}|${a.value}`).join(' ');
+          events.push(
+            `<${el.name} {${el.uri}} ${attributes} @${el.line}:${el.column} #${el.index} parent=${el.parent?.name}`,
+          );
+        },
+        text(value) {
+          events.push(`text ${value}`);
+        },
+        endElement(el) {
+          events.push(`</${el.name}>`);
+        },
+      });
+      return { events, elements };
+    };
+
+    it('reports the elements and text of the tree parseXml builds, in document order', () => {
+      const documents = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<a:x xmlns:a="urn:a" xmlns="urn:d" id="1">\n  <y c="&amp;&#233;">t&lt;<![CDATA[<raw>]]></y><a:z/>\n</a:x>',
+        '<r><!--c--><a>1</a><a q="2">x<b/>y</a><?pi data?><c xmlns="urn:c"><d/></c></r>',
+        `<a>\r${'\n<b>t</b>'.repeat(50)}\r\n<c/></a>`,
+      ];
+      for (const text of documents) {
+        const tree = parseXml(Buffer.from(text));
+        const scanned = scannedEvents(Buffer.from(text));
+        assert.deepEqual(scanned.events, treeEvents(tree.root), text);
+        assert.equal(scanned.elements, tree.elementCount);
+      }
+    });
+
+    it('refuses what parseXml refuses, with the same error', () => {
+      const noop = { startElement() {}, text() {}, endElement() {} };
+      for (const text of [
+        '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+        '<a>&ent;</a>',
+        '<a><b></a>',
+        '<a xmlns:p="urn:p"><q:b/></a>',
+        '<a>\u0007</a>',
+        '<a/><b/>',
+      ]) {
+        let expected: XmlParseError | undefined;
+        try {
+          parseXml(Buffer.from(text));
+        } catch (err) {
+          expected = err as XmlParseError;
+        }
+        assert.ok(expected instanceof XmlParseError, text);
+        assert.throws(
+          () => scanXml(Buffer.from(text), noop),
+          (err: Error) =>
+            err instanceof XmlParseError && err.reason === expected.reason && err.message === expected.message,
+          text,
+        );
+      }
+      assert.throws(() => scanXml('<a><b/><c/></a>', noop, { maxElements: 2 }), /more than 2 elements/);
+    });
+
+    it('ends the scan with the error the handler throws', () => {
+      const stop = new Error('stop');
+      let starts = 0;
+      assert.throws(
+        () =>
+          scanXml('<a><b/><c/></a>', {
+            startElement() {
+              if (++starts === 2) throw stop;
+            },
+            text() {},
+            endElement() {},
+          }),
+        (err: unknown) => err === stop,
+      );
+      assert.equal(starts, 2);
     });
   });
 });
