@@ -13,6 +13,8 @@ import { createCertificateAuthority } from '../../node/src/identity';
 import { scanBlockfile } from '../../node/src/fabric/blockfile';
 import { verifyProofText } from '../../node/src/proof';
 import { sampleEnvelopes } from '../compliance/format-suite';
+import { keySortedJson } from '../support/key-sorted-json';
+import { conformanceDir } from '../support/conformance-dir';
 
 /**
  * Fuzzing of every parser that reads bytes from outside: the formats, the security schemes'
@@ -38,7 +40,7 @@ export interface FuzzOutcome {
   slowest: number;
 }
 
-const conformance = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance');
+const conformance = conformanceDir();
 
 function readSample(...parts: string[]): Buffer[] {
   try {
@@ -131,16 +133,6 @@ function wcoDecodersTarget(envelopes: gnc.v1.IEnvelope[]): FuzzTarget {
   const wco = messageFormats['wco-xml']!({})({});
   const seeds: Buffer[] = [];
   for (const envelope of envelopes) if (envelope.declaration) seeds.push(Buffer.from(wco.encode(envelope)));
-  const sorted = (value: unknown): string =>
-    JSON.stringify(value, (_key, v: unknown) =>
-      v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, (v as Record<string, unknown>)[k]]),
-          )
-        : v,
-    );
   return {
     name: 'wco-xml streaming decoder = tree decoder',
     seeds,
@@ -155,7 +147,7 @@ function wcoDecodersTarget(envelopes: gnc.v1.IEnvelope[]): FuzzTarget {
       }
       if (!stream) return;
       if (tree.unmapped.length > 0) throw new Error('the streaming decoder left out unmapped content');
-      if (sorted(stream.object) !== sorted(tree.object) || stream.headerDerived !== tree.headerDerived) {
+      if (keySortedJson(stream.object) !== keySortedJson(tree.object) || stream.headerDerived !== tree.headerDerived) {
         throw new Error('the streaming decoder mapped the document differently');
       }
     },

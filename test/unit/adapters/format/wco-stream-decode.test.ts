@@ -17,26 +17,16 @@ import { decodeWcoTree, wcoXmlFormat, type WcoXmlFormat } from '../../../../adap
 import { fromJsonObject, gnc } from '../../../../node/src/canonical';
 import { sampleEnvelopes } from '../../../compliance/format-suite';
 import { extremeObject } from '../../../support/extreme-envelopes';
+import { keySortedJson } from '../../../support/key-sorted-json';
+import { conformanceDir } from '../../../support/conformance-dir';
 
-const CONFORMANCE_DIR =
-  process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const MAX_BYTES = 4 * 1024 * 1024;
 
 describe('wco-xml streaming decoder against the tree decoder', () => {
   const rule = loadMessageRule(findProtoDir(), 'gnc.v1.Envelope');
   const wco = wcoXmlFormat({})({}) as WcoXmlFormat;
 
-  /** Keys sorted at every level: the two decoders may set an object's fields in another order. */
-  const canonicalJson = (value: unknown): string =>
-    JSON.stringify(value, (_key, v: unknown) =>
-      v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, (v as Record<string, unknown>)[k]]),
-          )
-        : v,
-    );
   const protobuf = (decoded: WcoDecoded): Buffer =>
     Buffer.from(gnc.v1.Envelope.encode(fromJsonObject(gnc.v1.Envelope, decoded.object)).finish());
 
@@ -52,7 +42,7 @@ describe('wco-xml streaming decoder against the tree decoder', () => {
     const stream = decodeWcoStream(bytes, MAX_BYTES, rule);
     if (!stream) return false;
     assert.ok(tree, `${what}: the tree decoder refused it (${String(treeError)}), the streaming one did not`);
-    assert.equal(canonicalJson(stream.object), canonicalJson(tree.object), what);
+    assert.equal(keySortedJson(stream.object), keySortedJson(tree.object), what);
     assert.equal(stream.document, tree.document, what);
     assert.deepEqual(stream.unmapped, tree.unmapped, what);
     assert.equal(stream.headerDerived, tree.headerDerived, what);
