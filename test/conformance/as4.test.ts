@@ -21,8 +21,9 @@ import { canonicalize } from '../../adapters/transport/as4/ws-security';
 import { elementsWithId, parseSafeXml } from '../../adapters/transport/as4/xml-dom';
 import { TransportErrorCode } from '../../adapters/transport/transport-errors';
 import { readAnswer, startReceiver, type ReceivingNode } from '../unit/adapters/transport/as4/as4-fixtures';
+import { conformanceDir } from '../support/conformance-dir';
 
-const CONFORMANCE_DIR = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const DIR = path.join(CONFORMANCE_DIR, 'as4', 'phase4');
 const read = (name: string): Buffer => readFileSync(path.join(DIR, name));
 const SOAP12 = 'application/soap+xml; charset=UTF-8';

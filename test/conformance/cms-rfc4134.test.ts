@@ -16,8 +16,9 @@ import { decryptContent } from '../../adapters/security/cms/enveloped-data';
 import { certificateRef, parseSignedData, sidMatches, verifySignerInfo } from '../../adapters/security/cms/signed-data';
 import { SecurityError, UnsupportedAlgorithmError } from '../../adapters/security/errors';
 import type { PartnerKeys } from '../../adapters/security/security-scheme';
+import { conformanceDir } from '../support/conformance-dir';
 
-const CONFORMANCE_DIR = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const DIR = path.join(CONFORMANCE_DIR, 'cms', 'rfc4134');
 const read = (name: string): Buffer => readFileSync(path.join(DIR, name));
 const CONTENT = Buffer.from('This is some sample content.');

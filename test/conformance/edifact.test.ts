@@ -16,8 +16,9 @@ import {
   readStructure,
 } from '../../adapters/format/edifact';
 import { gnc } from '../../node/src/canonical';
+import { conformanceDir } from '../support/conformance-dir';
 
-const CONFORMANCE_DIR = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const DIR = path.join(CONFORMANCE_DIR, 'edifact');
 const load = (name: string): Buffer => readFileSync(path.join(DIR, name));
 const semantic = (m: gnc.v1.Envelope): Record<string, unknown> =>

@@ -12,8 +12,9 @@ import { formatFabricBlocksJson, verifyBlockfile, verifyBlocks } from '../../nod
 import { blockDataHash, blockHeaderHash } from '../../node/src/fabric/block-hash';
 import { encodeBlockfileRecord, scanBlockfile } from '../../node/src/fabric/blockfile';
 import { readBlockfiles } from '../../node/src/fabric/blockfile-reader';
+import { conformanceDir } from '../support/conformance-dir';
 
-const CONFORMANCE_DIR = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const FABRIC = path.join(CONFORMANCE_DIR, 'fabric');
 const PROD = path.join(FABRIC, 'sample_prod.blockfile_000000');
 const BAD = path.join(FABRIC, 'sample_bad_ledger.blockfile_000000');

@@ -10,8 +10,9 @@ import { createHmac } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { CompactSign, compactVerify, flattenedVerify, importJWK, type FlattenedJWSInput, type JWK } from 'jose';
+import { conformanceDir } from '../support/conformance-dir';
 
-const CONFORMANCE_DIR = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const DIR = path.join(CONFORMANCE_DIR, 'jws', 'rfc7520_cookbook');
 
 interface Example {

@@ -9,11 +9,9 @@ import * as path from 'node:path';
 import { wcoXmlFormat, type WcoXmlFormat } from '../../adapters/format/wco-xml';
 import { parseXml, textContent, xpathOf, type XmlElement } from '../../adapters/xml';
 import { gnc } from '../../node/src/canonical';
+import { conformanceDir } from '../support/conformance-dir';
 
-const DIR = path.join(
-  process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../shared/conformance'),
-  'xml/hmrc_cds_wco_dms',
-);
+const DIR = path.join(conformanceDir(), 'xml/hmrc_cds_wco_dms');
 
 const semantic = (e: gnc.v1.Envelope): Record<string, unknown> =>
   gnc.v1.Envelope.toObject(e, { longs: String, enums: String, bytes: String, defaults: true, arrays: true });

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
 import { temporaryDirectory } from '../../support/test-organizations';
+import { conformanceDir } from '../../support/conformance-dir';
 
 /** Runs the built CLI as a user would (bin/gnc.js), with this test's Node. */
 function gnc(
@@ -23,7 +24,7 @@ function gnc(
   });
 }
 
-const conformance = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../shared/conformance');
+const conformance = conformanceDir();
 
 describe('gnc (command line)', function () {
   this.timeout(120_000);

@@ -6,8 +6,9 @@ import { securitySchemes } from '../../../adapters/security';
 import { createCertificateAuthority } from '../../../node/src/identity';
 import { inspectFile } from '../../../node/src/inspect/inspect-file';
 import { sampleEnvelopes } from '../../compliance/format-suite';
+import { conformanceDir } from '../../support/conformance-dir';
 
-const conformance = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../shared/conformance');
+const conformance = conformanceDir();
 const sample = (...parts: string[]) => readFile(path.join(conformance, ...parts));
 
 describe('inspectFile', () => {

@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { auditBlockfile } from '../../../node/src/audit/verify-ledger';
 import { parseSignaturePolicy, evaluateSignaturePolicy, describeSignaturePolicy } from '../../../node/src/audit/policy';
+import { conformanceDir } from '../../support/conformance-dir';
 
-const CONFORMANCE_DIR = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 const FABRIC = path.join(CONFORMANCE_DIR, 'fabric');
 
 describe('auditBlockfile on Fabric samples (every signature checked)', () => {

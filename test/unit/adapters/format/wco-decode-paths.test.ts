@@ -15,12 +15,12 @@ import { parseXml } from '../../../../adapters/xml';
 import { FormatInvalidError, fromJsonObject, gnc } from '../../../../node/src/canonical';
 import { sampleEnvelopes } from '../../../compliance/format-suite';
 import { extremeObject } from '../../../support/extreme-envelopes';
+import { conformanceDir } from '../../../support/conformance-dir';
 
 const semantic = (e: gnc.v1.Envelope): Record<string, unknown> =>
   gnc.v1.Envelope.toObject(e, { longs: String, enums: String, bytes: String, defaults: true, arrays: true });
 
-const CONFORMANCE_DIR =
-  process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../../shared/conformance');
+const CONFORMANCE_DIR = conformanceDir();
 
 describe('wco-xml decode: fromObject on the mapped object against validateJson then fromObject', () => {
   const rule = loadMessageRule(findProtoDir(), 'gnc.v1.Envelope');

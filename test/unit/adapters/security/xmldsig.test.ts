@@ -7,6 +7,7 @@ import { NotXmlPayloadError, xmldsigScheme } from '../../../../adapters/security
 import { GncError } from '../../../../node/src/errors';
 import { runSecuritySuite } from '../../../compliance/security-suite';
 import { schemeWorld, type SchemeWorld } from './fixtures';
+import { conformanceDir } from '../../../support/conformance-dir';
 
 // The suite seals JSON, empty and random binary payloads: with `carryNonXml` they travel base64 in
 // a signed container; the default (XML only) is tested below.
@@ -21,7 +22,7 @@ runSecuritySuite('xmldsig', {
   create: () => schemeWorld(xmldsigScheme, { carryNonXml: true }, 'ec'),
 });
 
-const conformance = process.env.GNC_CONFORMANCE_DIR ?? path.resolve(__dirname, '../../../../../../shared/conformance');
+const conformance = conformanceDir();
 const SAMPLE = path.join(conformance, 'xml/hmrc_cds_wco_dms/IM001a_declaration_H1_import.xml');
 
 async function rejects(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
