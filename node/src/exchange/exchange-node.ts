@@ -124,6 +124,18 @@ export class ExchangeNode {
   private readonly wakeups = new Map<string, () => void>();
   /** Partners whose sender was signalled (a submit, a slot freed) since it last looked at its outbox. */
   private readonly signalled = new Set<string>();
+  /**
+   * Partners that refused a batch frame whole, and until when their messages go alone: without
+   * this memory every frame would cost a refused round trip before its messages left one by one.
+   */
+  private readonly framesRefusedUntil = new Map<string, number>();
+  /**
+   * Per partner, the batch frames and single messages being received right now: a partner may
+   * have at most its agreement's maxBatchesInFlight frames, and maxInFlight single messages of
+   * at most as many bytes as those frames, in our hands at once, which bounds the memory one
+   * partner can hold (see docs/architecture.md).
+   */
+  private readonly receiving = new Map<string, { frames: number; messages: number; messageBytes: number }>();
   private stopping = false;
 
   constructor(private readonly options: ExchangeNodeOptions) {}
@@ -194,12 +206,7 @@ export class ExchangeNode {
       transportOf(inbound.transport);
     }
     for (const [kind, transport] of this.transports) {
-      this.endpoints.set(
-        kind,
-        await transport.start((delivery) =>
-          delivery.batch && transport.carriesBatches ? this.receiveBatch(kind, delivery) : this.receive(kind, delivery),
-        ),
-      );
+      this.endpoints.set(kind, await transport.start((delivery) => this.admit(kind, transport, delivery)));
     }
     for (const partnerId of this.partners.keys()) this.senders.set(partnerId, this.runSender(partnerId));
     return Object.fromEntries(this.endpoints);
@@ -227,6 +234,15 @@ export class ExchangeNode {
   }
 
   // ---- outbound -----------------------------------------------------------------------------
+
+  /** Whether the partner refused a batch frame whole a short while ago (its messages then go alone). */
+  private refusesFrames(partnerId: string): boolean {
+    const until = this.framesRefusedUntil.get(partnerId);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.framesRefusedUntil.delete(partnerId);
+    return false;
+  }
 
   /**
    * Queues a message for a partner under a Utility Block; resolves with its message id once it
@@ -290,12 +306,20 @@ export class ExchangeNode {
     // and one signed receipt for up to maxBatchMessages of them. A few frames share the window
     // (the next leaves while earlier ones are answered), each taking what is queued when it
     // leaves, so batches grow with the load and an idle link still sends a message at once.
-    const batching = partner.out.transport.carriesBatches && maxBatchMessages > 1;
-    const maxFrames = batching ? partner.agreement.maxBatchesInFlight : window;
-    // A sliding window: up to `window` messages in flight, topped up as they are receipted. One
-    // message a frame: the outbox is read again only once a quarter of the window is free, not
-    // once per message. Batches: as soon as a frame slot is free.
-    const refillAt = batching ? 1 : Math.max(1, Math.floor(window / 4));
+    const canBatch = partner.out.transport.carriesBatches && maxBatchMessages > 1;
+    let batching = canBatch;
+    let maxFrames = window;
+    let refillAt = 1;
+    // Set before each read of the outbox: a partner that refused a frame gets single messages for a while.
+    const shape = () => {
+      batching = canBatch && !this.refusesFrames(partnerId);
+      maxFrames = batching ? partner.agreement.maxBatchesInFlight : window;
+      // A sliding window: up to `window` messages in flight, topped up as they are receipted. One
+      // message a frame: the outbox is read again only once a quarter of the window is free, not
+      // once per message. Batches: as soon as a frame slot is free.
+      refillAt = batching ? 1 : Math.max(1, Math.floor(window / 4));
+    };
+    shape();
     const inFlight = new Map<number, Promise<void>>();
     let frames = 0;
     // Messages finished since the current outbox read began: that read may still return them
@@ -310,13 +334,14 @@ export class ExchangeNode {
     let nextSlot = Date.now();
     const roomToSend = () => window - inFlight.size >= refillAt && frames < maxFrames;
     const launch = (group: OutboxEntry[]) => {
+      const asFrame = batching;
       const slot = Math.max(nextSlot, Date.now());
       nextSlot = slot + minInterval * group.length;
       const send = (async () => {
         // Within a millisecond of its slot is on time: timers are no finer.
         const wait = slot - Date.now();
         if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
-        const left = batching ? await this.sendFrame(partner, group) : [await this.sendOne(partner, group[0]!)];
+        const left = asFrame ? await this.sendFrame(partner, group) : [await this.sendOne(partner, group[0]!)];
         group.forEach((entry, index) => {
           if (!left[index]) rewindTo = Math.min(rewindTo, entry.seq - 1);
         });
@@ -336,6 +361,7 @@ export class ExchangeNode {
     };
     try {
       while (!this.stopping && !failure) {
+        shape();
         if (!roomToSend()) {
           this.signalled.delete(partnerId);
           await this.sleep(partnerId, idleMs); // woken when a frame is answered
@@ -459,6 +485,14 @@ export class ExchangeNode {
       // or a receiver that serves no batch frames) says nothing about its messages: each is sent
       // alone instead, with its own outcome, rather than all of them becoming dead letters.
       if (entries.length > 1 && refusedAsFrame(error)) {
+        // Remembered for a while, so the next frames do not each cost a refused round trip first.
+        this.framesRefusedUntil.set(partnerId, Date.now() + FRAME_REFUSAL_MEMORY_MS);
+        this.options.log?.({
+          event: 'frames-refused',
+          partnerId,
+          message: asError(error).message,
+          sendingAloneForMs: FRAME_REFUSAL_MEMORY_MS,
+        });
         return Promise.all(entries.map((entry) => this.sendOne(partner, entry)));
       }
       return Promise.all(entries.map((entry) => this.attemptFailed(partner, entry, error)));
@@ -543,6 +577,55 @@ export class ExchangeNode {
   }
 
   // ---- inbound ------------------------------------------------------------------------------
+
+  /**
+   * Every inbound delivery passes here: a partner over its share (maxBatchesInFlight frames;
+   * maxInFlight single messages, holding at most maxBatchesInFlight x maxBatchBytes, being
+   * received at once) is answered 429 GNC_EXCHANGE_BUSY, which its sender retries after a
+   * backoff, so no partner can make this node hold more than its agreement says. An unknown
+   * partner goes on to be refused by the handler.
+   */
+  private async admit(kind: string, transport: Transport, delivery: InboundDelivery): Promise<Uint8Array> {
+    const asFrame = delivery.batch === true && transport.carriesBatches;
+    const handle = () => (asFrame ? this.receiveBatch(kind, delivery) : this.receive(kind, delivery));
+    const partner = this.partners.get(delivery.partnerId);
+    if (!partner) return handle();
+    let share = this.receiving.get(delivery.partnerId);
+    if (!share) this.receiving.set(delivery.partnerId, (share = { frames: 0, messages: 0, messageBytes: 0 }));
+    const { maxBatchesInFlight, maxInFlight, maxBatchBytes } = partner.agreement;
+    const size = delivery.bytes.length;
+    // A single message is always let in when none is being received: the byte budget only bounds the sum.
+    const overShare = asFrame
+      ? share.frames >= maxBatchesInFlight
+      : share.messages >= maxInFlight ||
+        (share.messages > 0 && share.messageBytes + size > maxBatchesInFlight * maxBatchBytes);
+    if (overShare) {
+      throw this.refusal(
+        delivery.partnerId,
+        new ExchangeRejectedError(
+          'GNC_EXCHANGE_BUSY',
+          asFrame
+            ? `${maxBatchesInFlight} batch frames from ${delivery.partnerId} are being received already (maxBatchesInFlight)`
+            : `${maxInFlight} messages from ${delivery.partnerId} are being received already (maxInFlight)`,
+          429,
+        ),
+      );
+    }
+    if (asFrame) share.frames += 1;
+    else {
+      share.messages += 1;
+      share.messageBytes += size;
+    }
+    try {
+      return await handle();
+    } finally {
+      if (asFrame) share.frames -= 1;
+      else {
+        share.messages -= 1;
+        share.messageBytes -= size;
+      }
+    }
+  }
 
   /** The partner an inbound delivery comes from, refused when unknown or on another transport than agreed. */
   private inboundPartner(transportKind: string, delivery: InboundDelivery): PartnerEdges {
@@ -863,6 +946,9 @@ export class ExchangeNode {
     return partner;
   }
 }
+
+/** How long a partner that refused a batch frame whole is sent single messages before frames are tried again. */
+const FRAME_REFUSAL_MEMORY_MS = 10 * 60_000;
 
 /**
  * Whether a batch frame was refused whole for its own shape, not its content: over the

@@ -31,8 +31,9 @@ describe('ExchangeNode batch frames (HTTP/2 mTLS + JWS + JSON)', function () {
       tmp.dir,
       { transport: 'http', security: 'jws', format: 'json' },
       {
-        // B's agreement with A: frames of at most 16 messages and 4 KB of messages (+ one message).
-        toA: { maxMessageBytes: 4096, maxBatchMessages: 16, maxBatchBytes: 4096 },
+        // B's agreement with A: frames of at most 16 messages and 4 KB of messages (+ one message),
+        // at most 2 frames being received at once.
+        toA: { maxMessageBytes: 4096, maxBatchMessages: 16, maxBatchBytes: 4096, maxBatchesInFlight: 2 },
         // A's agreement with B: the same limits, and one frame in flight, so what is queued meanwhile leaves together.
         toB: { maxBatchesInFlight: 1, maxBatchMessages: 16, maxBatchBytes: 4096 },
       },
@@ -182,6 +183,46 @@ describe('ExchangeNode batch frames (HTTP/2 mTLS + JWS + JSON)', function () {
     assert.equal((await inboxIds()).length, before);
   });
 
+  it('refuses the frames a partner sends beyond its maxBatchesInFlight as busy (transient), writing none of their messages', async () => {
+    const frames = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const messages = Array.from({ length: 4 }, () => envelope());
+        return Promise.all(messages.map(async (m) => ({ messageId: idOf(m), bytes: await seal(m) })));
+      }),
+    );
+    // Sent at once over one HTTP/2 session: more than 2 are in B's hands together.
+    const results = await Promise.allSettled(frames.map((messages) => sendFrame(messages)));
+    const busy = results.flatMap((result, index) =>
+      result.status === 'rejected' ? [{ error: result.reason as TransportError, index }] : [],
+    );
+    assert.ok(busy.length > 0, 'some frames were refused');
+    assert.ok(busy.length < frames.length, 'some frames were received');
+    const inbox = await inboxIds();
+    for (const { error, index } of busy) {
+      assert.equal(error.remoteCode, 'GNC_EXCHANGE_BUSY');
+      assert.equal(error.remoteStatus, 429);
+      assert.equal(error.transient, true);
+      for (const { messageId } of frames[index]!) assert.ok(!inbox.includes(messageId), `${messageId} not written`);
+    }
+    results.forEach((result, index) => {
+      if (result.status === 'fulfilled') {
+        assert.deepEqual(
+          result.value.entries.map((entry) => entry.outcome),
+          [ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED],
+        );
+        for (const { messageId } of frames[index]!) assert.ok(inbox.includes(messageId), `${messageId} delivered`);
+      }
+    });
+    // A refused frame sent again, once B has room, is received whole.
+    for (const { index } of busy) {
+      const { entries } = await sendFrame(frames[index]!);
+      assert.deepEqual(
+        entries.map((entry) => entry.outcome),
+        [ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED],
+      );
+    }
+  });
+
   it('sends the messages of a frame the partner refuses whole (its limits are smaller) alone, none dead', async () => {
     const root = await temporaryDirectory('batch-frames-limits');
     // B takes frames of at most 2 messages; A's agreement does not say so and sends more.
@@ -191,24 +232,29 @@ describe('ExchangeNode batch frames (HTTP/2 mTLS + JWS + JSON)', function () {
       { toA: { maxBatchMessages: 2 }, toB: { maxBatchesInFlight: 1 } },
     );
     try {
-      const ids = await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          strict.a.node.submit('CustomsB', 'transit-seal-events', {
-            sealEvent: { eventId: `limits-${i}`, sealId: 'ESEAL-3', containerId: 'MSCU1234567' },
-          }),
-        ),
-      );
-      await waitFor('A to hold every receipt', async () => {
-        const states = await Promise.all(ids.map(async (id) => (await strict.a.store.status(id))?.state));
-        return states.every((state) => state === 'receipted' || state === 'dead') ? true : undefined;
-      });
+      const sendWave = async (wave: number) => {
+        const ids = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            strict.a.node.submit('CustomsB', 'transit-seal-events', {
+              sealEvent: { eventId: `limits-${wave}-${i}`, sealId: 'ESEAL-3', containerId: 'MSCU1234567' },
+            }),
+          ),
+        );
+        await waitFor('A to hold every receipt', async () => {
+          const states = await Promise.all(ids.map(async (id) => (await strict.a.store.status(id))?.state));
+          return states.every((state) => state === 'receipted' || state === 'dead') ? true : undefined;
+        });
+        return ids;
+      };
+      const ids = [...(await sendWave(1)), ...(await sendWave(2))];
       assert.deepEqual(await strict.a.store.deadLetters(), []);
       const inbox = (await strict.b.store.inbox(100)).map((entry) => entry.messageId).sort();
       assert.deepEqual(inbox, [...ids].sort());
+      // One frame was refused whole (so the fallback was exercised), and A remembered it: the
+      // second wave went alone without another refused frame first.
       assert.match(
         strict.b.node.metrics.render(await strict.b.store.depths()),
-        /gnc_messages_rejected_total\{partner="CustomsA",reason="GNC_EXCHANGE_BAD_BATCH"\} [1-9]/,
-        'at least one frame was refused whole (so the fallback was exercised)',
+        /gnc_messages_rejected_total\{partner="CustomsA",reason="GNC_EXCHANGE_BAD_BATCH"\} 1\n/,
       );
     } finally {
       await strict.stop();
