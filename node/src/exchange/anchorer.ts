@@ -121,10 +121,7 @@ export class Anchorer {
             firstMessageAt: items.reduce((first, i) => Math.min(first, i.at), Infinity),
             lastMessageAt: items.reduce((last, i) => Math.max(last, i.at), -Infinity),
           };
-          await this.options.store.saveAnchorBatch(
-            batch,
-            items.map((i) => i.key),
-          );
+          await this.options.store.saveAnchorBatch(batch, items);
           await this.submit(batch);
         }
       } catch (error) {

@@ -18,7 +18,9 @@ import { digestOf } from './receipts';
  *   o!<partner>!<seq>            outbox entry; its bytes are the archive's (older: a copy in the entry)
  *   i!<seq>                      inbox entry; its envelope is in the dedupe record (older: in the entry)
  *   s!<messageId>                status; for a message sent in a batch frame, also which batch
- *                                receipt (q!) and entry answer it (older: under e!<id>)
+ *                                receipt (q!) and entry answer it (older: under e!<id>); for a
+ *                                message exchanged since 2026-11, which pending record (n!) took
+ *                                its digest
  *   d!<partner>!<id>             dedupe record of a message received: digest of the bytes, first
  *                                receipt, and the message as accepted: canonical envelope, raw bytes
  *   a!out!<id>                   raw archive of a message sent
@@ -28,8 +30,11 @@ import { digestOf } from './receipts';
  *   x!<seq>                      dead letter
  *   m!seq                        last sequence number
  *   n!<seq>                      digests waiting to be anchored: those of one partner written together
- *   b!<batchId>                  anchor batch: leaves, root, ledger transaction once anchored
- *   p!<dir>!<id>                 which batch and leaf holds a message's digest
+ *   b!<batchId>                  anchor batch: leaves, root (older: also the ledger transaction once anchored)
+ *   c!<batchId>                  the ledger transaction that anchored batch b!<batchId>
+ *   l!<seq>                      which batch took pending record n!<seq>, and the leaf of its first digest
+ *   p!<dir>!<id>                 which batch and leaf holds a digest not written with its message's
+ *                                status (Anchorer.add), or any digest of a store before 2026-11
  *   g!<index>!<value>!<id>       what partners shared, indexed (container, declaration)
  */
 
@@ -53,8 +58,29 @@ interface BatchReceiptReference {
   index: number;
 }
 
-/** A status as stored: an outbound message receipted in a batch frame also names its batch receipt. */
-type StoredStatus = MessageStatus & { batchReceipt?: BatchReceiptReference };
+/**
+ * A status as stored: an outbound message receipted in a batch frame also names its batch
+ * receipt; an exchanged message names the pending record (n!<seq>) its digest was written in,
+ * which leads to its anchor batch through l!<seq> (one key per record, not per message).
+ */
+type StoredStatus = MessageStatus & { batchReceipt?: BatchReceiptReference; anchorRecord?: number };
+
+/**
+ * A pending record written with the messages it holds (since 2026-11): one partner, one time,
+ * and each message's direction, id and digest; every message's status names the record. Records
+ * of earlier versions (and those of Anchorer.add) are a JSON array of PendingDigest.
+ */
+interface LinkedPendingRecord {
+  partnerId: string;
+  at: number;
+  leaves: Array<[direction: 'in' | 'out', messageId: string, digest: string]>;
+}
+
+/** Which anchor batch took a pending record (l!<seq>), and the leaf index of its first digest. */
+interface PendingRecordLink {
+  batchId: string;
+  first: number;
+}
 
 export interface OutboxEntry {
   seq: number;
@@ -322,8 +348,12 @@ export class MessageStore {
   }
 
   /** The status record; `batchReceipt` (an outbound message receipted in a batch frame) is kept with it, not shown by status(). */
-  private statusOp(status: MessageStatus, batchReceipt?: BatchReceiptReference): StoreOp {
-    const record: StoredStatus = batchReceipt ? { ...status, batchReceipt } : status;
+  private statusOp(status: MessageStatus, batchReceipt?: BatchReceiptReference, anchorRecord?: number): StoreOp {
+    const record: StoredStatus = {
+      ...status,
+      ...(batchReceipt ? { batchReceipt } : {}),
+      ...(anchorRecord !== undefined ? { anchorRecord } : {}),
+    };
     return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(record), 'utf8') };
   }
 
@@ -335,7 +365,7 @@ export class MessageStore {
   async status(messageId: string): Promise<MessageStatus | undefined> {
     const stored = await this.storedStatus(messageId);
     if (!stored) return undefined;
-    const { batchReceipt: _reference, ...status } = stored;
+    const { batchReceipt: _reference, anchorRecord: _record, ...status } = stored;
     return status;
   }
 
@@ -449,16 +479,15 @@ export class MessageStore {
     const receiptId = randomUUID();
     const now = Date.now();
     const ops: StoreOp[] = [{ type: 'put', key: `q!${receiptId}`, value: receipt }];
-    const pending: PendingDigest[] = [];
+    const pending = new LinkedPendingRecords(() => this.nextSeq(), now);
     for (const { entry, index, digest } of items) {
       const status = await this.statusOf(entry);
-      pending.push({
-        direction: 'out',
-        partnerId: entry.partnerId,
-        messageId: entry.messageId,
-        digest: (digest ?? digestOf(entry.bytes)).toString('hex'),
-        at: now,
-      });
+      const anchorRecord = pending.add(
+        'out',
+        entry.partnerId,
+        entry.messageId,
+        (digest ?? digestOf(entry.bytes)).toString('hex'),
+      );
       ops.push(
         { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
         // The status names the batch receipt and the entry: one key a message, not two.
@@ -470,10 +499,11 @@ export class MessageStore {
             updatedAt: now,
           },
           { receiptId, index },
+          anchorRecord,
         ),
       );
     }
-    ops.push(...this.pendingDigestOps(pending));
+    ops.push(...pending.ops());
     await this.committer.write(ops);
     for (const { entry } of items) this.outboxCache.removed(entry.partnerId, entry.seq);
   }
@@ -482,24 +512,27 @@ export class MessageStore {
   async markReceipted(entry: OutboxEntry, receipt: Buffer, digest?: Buffer): Promise<void> {
     const status = await this.statusOf(entry);
     const now = Date.now();
+    const pending = new LinkedPendingRecords(() => this.nextSeq(), now);
+    const anchorRecord = pending.add(
+      'out',
+      entry.partnerId,
+      entry.messageId,
+      (digest ?? digestOf(entry.bytes)).toString('hex'),
+    );
     await this.committer.write([
       { type: 'del', key: `o!${entry.partnerId}!${seqKey(entry.seq)}` },
       { type: 'put', key: `r!${entry.messageId}`, value: receipt },
-      ...this.pendingDigestOps([
+      ...pending.ops(),
+      this.statusOp(
         {
-          direction: 'out',
-          partnerId: entry.partnerId,
-          messageId: entry.messageId,
-          digest: (digest ?? digestOf(entry.bytes)).toString('hex'),
-          at: now,
+          ...(status ?? this.fallbackStatus(entry, 'out')),
+          state: 'receipted',
+          attempts: entry.attempts + 1,
+          updatedAt: now,
         },
-      ]),
-      this.statusOp({
-        ...(status ?? this.fallbackStatus(entry, 'out')),
-        state: 'receipted',
-        attempts: entry.attempts + 1,
-        updatedAt: now,
-      }),
+        undefined,
+        anchorRecord,
+      ),
     ]);
     this.outboxCache.removed(entry.partnerId, entry.seq);
   }
@@ -628,6 +661,8 @@ export class MessageStore {
       }
       const now = Date.now();
       const seq = this.nextSeq();
+      const pending = new LinkedPendingRecords(() => this.nextSeq(), now);
+      const anchorRecord = pending.add('in', message.partnerId, message.messageId, digest);
       const entry: InboxEntry = {
         seq,
         messageId: message.messageId,
@@ -643,19 +678,21 @@ export class MessageStore {
           encodeDedupe(digest, { receipt: message.receipt }, { envelope: message.envelope, raw: message.raw }),
         ),
         this.inboxOp(entry),
-        ...this.pendingDigestOps([
-          { direction: 'in', partnerId: message.partnerId, messageId: message.messageId, digest, at: now },
-        ]),
-        this.statusOp({
-          messageId: message.messageId,
-          direction: 'in',
-          partnerId: message.partnerId,
-          utilityBlock: message.utilityBlock,
-          state: 'received',
-          attempts: 1,
-          createdAt: now,
-          updatedAt: now,
-        }),
+        ...pending.ops(),
+        this.statusOp(
+          {
+            messageId: message.messageId,
+            direction: 'in',
+            partnerId: message.partnerId,
+            utilityBlock: message.utilityBlock,
+            state: 'received',
+            attempts: 1,
+            createdAt: now,
+            updatedAt: now,
+          },
+          undefined,
+          anchorRecord,
+        ),
       ]);
       return entry;
     })();
@@ -703,7 +740,7 @@ export class MessageStore {
       });
       const now = Date.now();
       const ops: StoreOp[] = [];
-      const pending: PendingDigest[] = [];
+      const pending = new LinkedPendingRecords(() => this.nextSeq(), now);
       const outcomes: InboundOutcome[] = candidates.map((candidate) => {
         const key = `${partnerId}!${candidate.messageId}`;
         const digest = candidate.digest.toString('hex');
@@ -724,7 +761,7 @@ export class MessageStore {
           receivedAt: now,
           envelope: candidate.envelope,
         };
-        pending.push({ direction: 'in', partnerId, messageId: candidate.messageId, digest, at: now });
+        const anchorRecord = pending.add('in', partnerId, candidate.messageId, digest);
         ops.push(
           // The message itself (envelope, raw bytes) is written once, in its dedupe record.
           this.dedupeOp(
@@ -736,20 +773,24 @@ export class MessageStore {
             ),
           ),
           this.inboxOp(entry),
-          this.statusOp({
-            messageId: candidate.messageId,
-            direction: 'in',
-            partnerId,
-            utilityBlock: candidate.utilityBlock,
-            state: 'received',
-            attempts: 1,
-            createdAt: now,
-            updatedAt: now,
-          }),
+          this.statusOp(
+            {
+              messageId: candidate.messageId,
+              direction: 'in',
+              partnerId,
+              utilityBlock: candidate.utilityBlock,
+              state: 'received',
+              attempts: 1,
+              createdAt: now,
+              updatedAt: now,
+            },
+            undefined,
+            anchorRecord,
+          ),
         );
         return { kind: 'accepted', entry };
       });
-      ops.push(...this.pendingDigestOps(pending));
+      ops.push(...pending.ops());
       // The answer (the batch receipt's signature) is made while the batch is being made durable,
       // and handed back only once both are done. The ids stay taken until the write has settled,
       // so a copy arriving meanwhile waits and then finds them on disk.
@@ -814,10 +855,14 @@ export class MessageStore {
     const value = await this.db.get(key);
     if (!value) throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no inbox entry ${seq}`, { httpStatus: 404 });
     const { header } = decodeEntry<Omit<InboxEntry, 'envelope'>>(value);
-    const status = await this.status(header.messageId);
+    // Rewritten whole: what the status names besides (its anchor record) stays.
+    const stored = await this.storedStatus(header.messageId);
+    const status: StoredStatus | undefined = stored && { ...stored, state: 'acknowledged', updatedAt: Date.now() };
     await this.committer.write([
       { type: 'del', key },
-      ...(status ? [this.statusOp({ ...status, state: 'acknowledged', updatedAt: Date.now() })] : []),
+      ...(status
+        ? [{ type: 'put' as const, key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(status), 'utf8') }]
+        : []),
     ]);
   }
 
@@ -899,8 +944,8 @@ export class MessageStore {
    * The digests waiting to be anchored, oldest first, each with the key of the record holding it
    * (records are taken whole: past `limit` digests, no further record is read).
    */
-  async pendingDigests(limit = 100_000): Promise<Array<PendingDigest & { key: string }>> {
-    const out: Array<PendingDigest & { key: string }> = [];
+  async pendingDigests(limit = 100_000): Promise<Array<PendingDigest & { key: string; linked?: true }>> {
+    const out: Array<PendingDigest & { key: string; linked?: true }> = [];
     const iterator = this.db.iterator({ gt: 'n!', lt: 'n!~' });
     try {
       while (out.length < limit) {
@@ -909,8 +954,12 @@ export class MessageStore {
         for (const [key, value] of chunk) {
           if (out.length >= limit) break;
           // A record holds a partner's digests written together; stores of earlier versions hold one a record.
-          const parsed = JSON.parse(value.toString('utf8')) as PendingDigest | PendingDigest[];
-          for (const item of Array.isArray(parsed) ? parsed : [parsed]) out.push({ key, ...item });
+          const parsed = JSON.parse(value.toString('utf8')) as PendingDigest | PendingDigest[] | LinkedPendingRecord;
+          if ('leaves' in parsed) {
+            const { partnerId, at } = parsed;
+            for (const [direction, messageId, digest] of parsed.leaves)
+              out.push({ key, direction, partnerId, messageId, digest, at, linked: true });
+          } else for (const item of Array.isArray(parsed) ? parsed : [parsed]) out.push({ key, ...item });
         }
       }
     } finally {
@@ -919,42 +968,71 @@ export class MessageStore {
     return out;
   }
 
-  /** Stores a batch with the index of each of its messages, and drops those digests from pending, atomically. */
-  async saveAnchorBatch(batch: AnchorBatchRecord, pendingKeys: readonly string[]): Promise<void> {
+  /**
+   * Stores a batch and drops its digests from pending, atomically. `pending` gives, for leaf i,
+   * the pending record it came from (as pendingDigests returned it): a record whose messages'
+   * statuses name it gets one l! key saying where its digests went; any other digest gets a p!
+   * key of its own.
+   */
+  async saveAnchorBatch(
+    batch: AnchorBatchRecord,
+    pending: ReadonlyArray<{ key: string; linked?: boolean }>,
+  ): Promise<void> {
     const ops: StoreOp[] = [
       { type: 'put', key: `b!${batch.batchId}`, value: Buffer.from(JSON.stringify(batch), 'utf8') },
     ];
-    batch.leaves.forEach((leaf, index) =>
+    const firstLeafOf = new Map<string, number>();
+    pending.forEach(({ key, linked }, index) => {
+      if (linked) {
+        if (!firstLeafOf.has(key)) firstLeafOf.set(key, index);
+        return;
+      }
+      const leaf = batch.leaves[index];
+      if (!leaf) return;
       ops.push({
         type: 'put',
         key: `p!${leaf.direction}!${leaf.messageId}`,
         value: Buffer.from(JSON.stringify({ batchId: batch.batchId, index }), 'utf8'),
-      }),
-    );
-    for (const key of new Set(pendingKeys)) ops.push({ type: 'del', key });
+      });
+    });
+    for (const [key, first] of firstLeafOf) {
+      const link: PendingRecordLink = { batchId: batch.batchId, first };
+      ops.push({ type: 'put', key: `l!${key.slice('n!'.length)}`, value: Buffer.from(JSON.stringify(link), 'utf8') });
+    }
+    for (const key of new Set(pending.map((item) => item.key))) ops.push({ type: 'del', key });
     await this.committer.write(ops);
   }
 
   async anchorBatch(batchId: string): Promise<AnchorBatchRecord | undefined> {
     const value = await this.db.get(`b!${batchId}`);
-    return value ? (JSON.parse(value.toString('utf8')) as AnchorBatchRecord) : undefined;
+    if (!value) return undefined;
+    const batch = JSON.parse(value.toString('utf8')) as AnchorBatchRecord;
+    // Stores before 2026-11 rewrote the batch with its anchor; now the anchor has a key of its own.
+    if (batch.anchor) return batch;
+    const anchor = await this.db.get(`c!${batchId}`);
+    return anchor ? { ...batch, anchor: JSON.parse(anchor.toString('utf8')) as AnchorBatchRecord['anchor'] } : batch;
   }
 
   /** Batches saved but not yet confirmed on the ledger (to submit again after a restart). */
   async unanchoredBatches(): Promise<AnchorBatchRecord[]> {
-    const out: AnchorBatchRecord[] = [];
+    const saved: AnchorBatchRecord[] = [];
     for await (const value of this.db.values({ gt: 'b!', lt: 'b!~' })) {
       const batch = JSON.parse(value.toString('utf8')) as AnchorBatchRecord;
-      if (!batch.anchor) out.push(batch);
+      if (!batch.anchor) saved.push(batch);
     }
-    return out;
+    const anchors = await this.db.getMany(saved.map((batch) => `c!${batch.batchId}`));
+    return saved.filter((_, index) => anchors[index] === undefined);
   }
 
+  /**
+   * The batch is on the ledger: its anchor is written beside it (a small key), not by rewriting
+   * the batch with all its leaves.
+   */
   async markBatchAnchored(batchId: string, anchor: { txId: string; blockNumber: number }): Promise<void> {
-    const batch = await this.anchorBatch(batchId);
-    if (!batch) throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no anchor batch ${batchId}`, { httpStatus: 404 });
+    if (!(await this.db.has(`b!${batchId}`)))
+      throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no anchor batch ${batchId}`, { httpStatus: 404 });
     await this.committer.write([
-      { type: 'put', key: `b!${batchId}`, value: Buffer.from(JSON.stringify({ ...batch, anchor }), 'utf8') },
+      { type: 'put', key: `c!${batchId}`, value: Buffer.from(JSON.stringify(anchor), 'utf8') },
     ]);
   }
 
@@ -963,6 +1041,20 @@ export class MessageStore {
     direction: 'in' | 'out',
     messageId: string,
   ): Promise<{ batch: AnchorBatchRecord; index: number } | undefined> {
+    // A message exchanged since 2026-11: its status names its pending record, l! where that went.
+    const stored = await this.storedStatus(messageId);
+    if (stored?.anchorRecord !== undefined && stored.direction === direction) {
+      const link = await this.db.get(`l!${seqKey(stored.anchorRecord)}`);
+      if (!link) return undefined; // still pending
+      const { batchId, first } = JSON.parse(link.toString('utf8')) as PendingRecordLink;
+      const batch = await this.anchorBatch(batchId);
+      if (!batch) return undefined;
+      for (let index = first; index < batch.leaves.length; index++) {
+        const leaf = batch.leaves[index]!;
+        if (leaf.messageId === messageId && leaf.direction === direction) return { batch, index };
+      }
+      return undefined;
+    }
     const value = await this.db.get(`p!${direction}!${messageId}`);
     if (!value) return undefined;
     const { batchId, index } = JSON.parse(value.toString('utf8')) as { batchId: string; index: number };
@@ -1054,5 +1146,37 @@ export class MessageStore {
   ): MessageStatus {
     const now = Date.now();
     return { ...entry, direction, state: 'queued', attempts: 0, createdAt: now, updatedAt: now };
+  }
+}
+
+/**
+ * The pending records of messages being written: one per partner, its sequence number taken on
+ * first use, so each message's status can name the record its digest is in.
+ */
+class LinkedPendingRecords {
+  private readonly records = new Map<string, { seq: number; record: LinkedPendingRecord }>();
+
+  constructor(
+    private readonly nextSeq: () => number,
+    private readonly at: number,
+  ) {}
+
+  /** Adds a digest; returns the sequence number of the record holding it. */
+  add(direction: 'in' | 'out', partnerId: string, messageId: string, digest: string): number {
+    let found = this.records.get(partnerId);
+    if (!found) {
+      found = { seq: this.nextSeq(), record: { partnerId, at: this.at, leaves: [] } };
+      this.records.set(partnerId, found);
+    }
+    found.record.leaves.push([direction, messageId, digest]);
+    return found.seq;
+  }
+
+  ops(): StoreOp[] {
+    return [...this.records.values()].map(({ seq, record }) => ({
+      type: 'put' as const,
+      key: `n!${seqKey(seq)}`,
+      value: Buffer.from(JSON.stringify(record), 'utf8'),
+    }));
   }
 }

@@ -214,6 +214,14 @@ describe('MessageStore', () => {
   });
 
   describe('acceptInboundBatch and anchoring bookkeeping', () => {
+    const readKeys = async () => {
+      await store.close();
+      const db = new ClassicLevel<string, Buffer>(location, { valueEncoding: 'buffer' });
+      const keys = await db.keys().all();
+      await db.close();
+      store = await MessageStore.open(location);
+      return keys;
+    };
     const candidate = (id: string) => {
       const raw = Buffer.from(`raw ${id}`);
       return {
@@ -244,10 +252,32 @@ describe('MessageStore', () => {
           firstMessageAt: 0,
           lastMessageAt: 0,
         },
-        pending.map((p) => p.key),
+        pending,
       );
       assert.deepEqual(await store.pendingDigests(), []);
       assert.equal((await store.anchorOf('in', 'f2'))?.index, 1);
+      // One key says where the frame's digests went (l!), none per message (p!).
+      const keys = await readKeys();
+      assert.equal(keys.filter((key) => key.startsWith('l!')).length, 1);
+      assert.deepEqual(
+        keys.filter((key) => key.startsWith('p!')),
+        [],
+      );
+      assert.deepEqual(
+        (await store.unanchoredBatches()).map((batch) => batch.batchId),
+        ['batch-1'],
+      );
+      await store.markBatchAnchored('batch-1', { txId: 'tx-1', blockNumber: 7 });
+      assert.deepEqual(await store.unanchoredBatches(), []);
+      // Acknowledging a message rewrites its status; the way to its anchor stays.
+      await store.acknowledge((await store.inbox()).find((entry) => entry.messageId === 'f3')!.seq);
+      const found = await store.anchorOf('in', 'f3');
+      assert.equal(found?.index, 2);
+      assert.deepEqual(found?.batch.anchor, { txId: 'tx-1', blockNumber: 7 });
+      assert.equal(await store.anchorOf('out', 'f3'), undefined);
+      await assert.rejects(store.markBatchAnchored('batch-unknown', { txId: 'tx-2', blockNumber: 8 }), {
+        code: 'GNC_EXCHANGE_NOT_FOUND',
+      });
     });
 
     it('keeps each partner’s pending digests in records of their own, and returns records whole up to the limit', async () => {
@@ -440,6 +470,57 @@ describe('MessageStore', () => {
           ],
         );
       }
+    });
+
+    it('proves messages through their own p! keys, and reads batches rewritten with their anchor', async () => {
+      const leaves = [
+        { direction: 'in' as const, messageId: 'old-in', digest: 'aa' },
+        { direction: 'out' as const, messageId: 'old-out', digest: 'bb' },
+      ];
+      const batch = (batchId: string, anchor?: object) =>
+        Buffer.from(
+          JSON.stringify({
+            batchId,
+            partnerId: 'CustomsB',
+            merkleRoot: '00',
+            leaves,
+            firstMessageAt: 1,
+            lastMessageAt: 2,
+            ...(anchor ? { anchor } : {}),
+          }),
+        );
+      await writeEarlierLayout([
+        { key: 'b!batch-old', value: batch('batch-old', { txId: 'tx-old', blockNumber: 3 }) },
+        { key: 'b!batch-unanchored', value: batch('batch-unanchored') },
+        { key: 'p!in!old-in', value: Buffer.from(JSON.stringify({ batchId: 'batch-old', index: 0 })) },
+        { key: 'p!out!old-out', value: Buffer.from(JSON.stringify({ batchId: 'batch-old', index: 1 })) },
+        {
+          key: 's!old-out',
+          value: Buffer.from(
+            JSON.stringify({
+              messageId: 'old-out',
+              direction: 'out',
+              partnerId: 'CustomsB',
+              utilityBlock: 'transit-seal-events',
+              state: 'receipted',
+              attempts: 1,
+              createdAt: 1,
+              updatedAt: 2,
+            }),
+          ),
+        },
+      ]);
+      const found = await store.anchorOf('out', 'old-out');
+      assert.equal(found?.index, 1);
+      assert.deepEqual(found?.batch.anchor, { txId: 'tx-old', blockNumber: 3 });
+      assert.equal((await store.anchorOf('in', 'old-in'))?.index, 0);
+      assert.deepEqual(
+        (await store.unanchoredBatches()).map((b) => b.batchId),
+        ['batch-unanchored'],
+      );
+      await store.markBatchAnchored('batch-unanchored', { txId: 'tx-new', blockNumber: 4 });
+      assert.deepEqual(await store.unanchoredBatches(), []);
+      assert.deepEqual((await store.anchorBatch('batch-unanchored'))?.anchor, { txId: 'tx-new', blockNumber: 4 });
     });
 
     it('finds the batch receipt of a message through its own e! key', async () => {
