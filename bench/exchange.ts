@@ -37,8 +37,8 @@ import { paddedInspectionBody } from './padded-inspection';
  * - resident memory of both nodes at rest (started, idle) and the peak under the paced load.
  *
  * `npm run bench -- exchange [--schemes jws-es256,cms-p256,cms-rsa2048] [--seconds 10]
- *  [--warmup 2] [--concurrency 512] [--rate 1000] [--latency-seconds 8] [--size 1024]
- *  [--format json] [--max-in-flight 256] [--max-batch-messages 256]
+ *  [--warmup 2] [--concurrency 2048] [--rate 1000] [--latency-seconds 8] [--size 1024]
+ *  [--format json] [--max-in-flight 1024] [--max-batch-messages 256]
  *  [--max-batches-in-flight 4] [--anchor-interval-ms 1000] [--openssl-seconds 3]`
  */
 
@@ -63,12 +63,13 @@ export async function exchangeBenchmark(argv: string[]): Promise<void> {
       schemes: { type: 'string', default: 'jws-es256,cms-p256,cms-rsa2048' },
       seconds: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
-      concurrency: { type: 'string', default: '512' },
+      /** Messages submitted and not yet receipted: twice the window, so the outbox never runs dry. */
+      concurrency: { type: 'string', default: '2048' },
       rate: { type: 'string', default: '1000' },
       'latency-seconds': { type: 'string', default: '8' },
       size: { type: 'string', default: '1024' },
       format: { type: 'string', default: 'json' },
-      'max-in-flight': { type: 'string', default: '256' },
+      'max-in-flight': { type: 'string', default: '1024' },
       /** Agreement maxBatchMessages (1: every message in its own request, as before batch frames). */
       'max-batch-messages': { type: 'string', default: '256' },
       'max-batches-in-flight': { type: 'string', default: '4' },
@@ -557,7 +558,7 @@ class CpuMeter {
  * for the thread pool that runs LevelDB reads and synced writes, LevelDB's own compaction thread,
  * V8's GC helpers, worker threads), from /proc; empty when unreadable.
  */
-function threadCpuMs(pid: number | 'self'): Map<string, number> {
+export function threadCpuMs(pid: number | 'self'): Map<string, number> {
   const byName = new Map<string, number>();
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -573,7 +574,7 @@ function threadCpuMs(pid: number | 'self'): Map<string, number> {
 }
 
 /** Where one side's CPU went, per message, by thread name (largest first, those over 1% of it). */
-function threadShares(begin: Map<string, number>, end: Map<string, number>, messages: number): string {
+export function threadShares(begin: Map<string, number>, end: Map<string, number>, messages: number): string {
   const spent = [...end].map(([name, ms]) => [name, ms - (begin.get(name) ?? 0)] as const);
   const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
   return spent

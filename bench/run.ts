@@ -9,6 +9,7 @@ import { fabricBenchmark } from './fabric';
 import { auditBenchmark } from './audit';
 import { cryptoBenchmark } from './crypto';
 import { exchangeBenchmark } from './exchange';
+import { exchangeWritesBenchmark } from './exchange-writes';
 import { ledgerBenchmark } from './ledger';
 import { messagePathBenchmark } from './message-path';
 import { transportBenchmark } from './transport';
@@ -25,6 +26,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   transport: transportBenchmark,
   fabric: fabricBenchmark,
   exchange: exchangeBenchmark,
+  'exchange-writes': exchangeWritesBenchmark,
   translate: translateBenchmark,
   'translate-edifact': edifactTranslateBenchmark,
   'translate-xml': xmlTranslateBenchmark,
