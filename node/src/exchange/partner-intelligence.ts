@@ -10,8 +10,11 @@ import type { MessageStore } from './message-store';
  *
  * Every received message is recorded, and few are ever asked for: a record names the message and
  * its JSON form is made when it is read, from the canonical envelope the message store keeps with
- * the message (or, for an envelope the store does not hold, one encoded into the record). Records
- * of earlier versions hold that JSON itself, and read as they are.
+ * the message (or, for an envelope the store does not hold, one encoded into the record). A
+ * record of a message in the store holds its partner and id alone (its Utility Block and body
+ * kind are in the envelope, the time it was received in its status), since each message writes
+ * one under every index value. Records of earlier versions hold their header fields, or that JSON
+ * itself, and read as they are.
  */
 export interface SharedRecord {
   partnerId: string;
@@ -59,14 +62,17 @@ export class PartnerIntelligence {
     if (envelope.sealEvent) add('container', envelope.sealEvent.containerId);
     if (values.length === 0) return;
     const header = Buffer.from(
-      JSON.stringify({
-        partnerId,
-        messageId,
-        utilityBlock: envelope.header?.utilityBlockId ?? '',
-        receivedAt: new Date().toISOString(),
-        body: envelope.body,
-        ...(inStore ? { envelopeIn: 'store' } : {}),
-      }),
+      JSON.stringify(
+        inStore
+          ? { partnerId, messageId, envelopeIn: 'store' }
+          : {
+              partnerId,
+              messageId,
+              utilityBlock: envelope.header?.utilityBlockId ?? '',
+              receivedAt: new Date().toISOString(),
+              body: envelope.body,
+            },
+      ),
       'utf8',
     );
     const length = Buffer.alloc(4);
@@ -98,10 +104,11 @@ export class PartnerIntelligence {
   private async readRecord(value: Buffer): Promise<SharedRecord> {
     if (value[0] === JSON_RECORD) return JSON.parse(value.toString('utf8')) as SharedRecord;
     const length = value.readUInt32BE(0);
-    const { envelopeIn, ...header } = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Omit<
+    const { envelopeIn, ...header } = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Pick<
       SharedRecord,
-      'content'
-    > & { envelopeIn?: 'store' };
+      'partnerId' | 'messageId'
+    > &
+      Partial<Omit<SharedRecord, 'content'>> & { envelopeIn?: 'store' };
     const canonical =
       envelopeIn === 'store'
         ? await this.store.receivedEnvelope(header.partnerId, header.messageId)
@@ -113,12 +120,34 @@ export class PartnerIntelligence {
         { httpStatus: 500 },
       );
     }
-    const object = gnc.v1.Envelope.toObject(gnc.v1.Envelope.decode(canonical), {
+    const envelope = gnc.v1.Envelope.decode(canonical);
+    const object = gnc.v1.Envelope.toObject(envelope, {
       longs: String,
       enums: String,
       bytes: String,
       defaults: false,
     }) as Record<string, unknown>;
-    return { ...header, content: object[header.body] };
+    const body = header.body ?? envelope.body ?? '';
+    return {
+      partnerId: header.partnerId,
+      messageId: header.messageId,
+      utilityBlock: header.utilityBlock ?? envelope.header?.utilityBlockId ?? '',
+      receivedAt: header.receivedAt ?? (await this.receivedAt(header.messageId)),
+      body,
+      content: object[body],
+    };
+  }
+
+  /** When a message in the store was received (ISO 8601), from its status. */
+  private async receivedAt(messageId: string): Promise<string> {
+    const status = await this.store.status(messageId);
+    if (!status) {
+      throw new GncError(
+        'GNC_EXCHANGE_STORE_DAMAGED',
+        `the record of what a partner shared in ${messageId} refers to a message without a status`,
+        { httpStatus: 500 },
+      );
+    }
+    return new Date(status.createdAt).toISOString();
   }
 }

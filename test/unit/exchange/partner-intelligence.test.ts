@@ -60,17 +60,14 @@ describe('PartnerIntelligence', () => {
       );
       await intelligence.record('CustomsA', envelope, { inStore: true });
       const [byContainer] = await intelligence.byContainer('MSKU1234565');
-      assert.deepEqual(
-        { ...byContainer, receivedAt: typeof byContainer?.receivedAt },
-        {
-          partnerId: 'CustomsA',
-          messageId: 'm1',
-          utilityBlock: 'inspection-result-sharing',
-          receivedAt: 'string',
-          body: 'inspection',
-          content: expectedContent,
-        },
-      );
+      assert.deepEqual(byContainer, {
+        partnerId: 'CustomsA',
+        messageId: 'm1',
+        utilityBlock: 'inspection-result-sharing',
+        receivedAt: new Date((await store.status('m1'))!.createdAt).toISOString(),
+        body: 'inspection',
+        content: expectedContent,
+      });
       assert.deepEqual(await intelligence.byDeclaration('MRN-1'), [byContainer]);
     });
 
@@ -83,6 +80,45 @@ describe('PartnerIntelligence', () => {
       await intelligence.record('CustomsA', inspection('m1', 'MSKU1234565'), { inStore: true });
       await assert.rejects(intelligence.byContainer('MSKU1234565'), { code: 'GNC_EXCHANGE_STORE_DAMAGED' });
     });
+  });
+
+  it('reads records that name a stored message with their header fields, as written before 2026-11', async () => {
+    const envelope = inspection('m2', 'MSKU7654321');
+    const raw = Buffer.from('sealed m2');
+    await store.acceptInboundBatch(
+      'CustomsA',
+      [
+        {
+          messageId: 'm2',
+          utilityBlock: 'inspection-result-sharing',
+          raw,
+          digest: createHash('sha256').update(raw).digest(),
+          envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
+          receiptInfo: Buffer.from('info'),
+        },
+      ],
+      () => Promise.resolve(undefined),
+    );
+    const header = Buffer.from(
+      JSON.stringify({
+        partnerId: 'CustomsA',
+        messageId: 'm2',
+        utilityBlock: 'inspection-result-sharing',
+        receivedAt: '2026-10-01T00:00:00.000Z',
+        body: 'inspection',
+        envelopeIn: 'store',
+      }),
+    );
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(header.length);
+    await store.indexSharedRecord(
+      [{ index: 'container', value: 'MSKU7654321', messageId: 'm2' }],
+      Buffer.concat([length, header]),
+    );
+    const [record] = await intelligence.byContainer('MSKU7654321');
+    assert.equal(record?.receivedAt, '2026-10-01T00:00:00.000Z');
+    assert.equal(record?.utilityBlock, 'inspection-result-sharing');
+    assert.deepEqual(record?.content, { ...expectedContent, inspectionId: 'INSP-m2', containerId: 'MSKU7654321' });
   });
 
   it('reads the JSON records earlier versions wrote, beside new ones', async () => {
