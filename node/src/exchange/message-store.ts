@@ -143,6 +143,18 @@ export interface InboundCandidate {
   envelope: Buffer;
   /** The encoded ReceiptInfo of its ACCEPTED entry, kept for answering later copies. */
   receiptInfo: Buffer;
+  /** What it shared, indexed (partner intelligence): written with it when it is accepted. */
+  shared?: SharedIndex;
+}
+
+/**
+ * A received message's entries in the index of what partners shared (`g!<index>!<value>!<id>`),
+ * all holding `record`. Written in the same synced batch as the message it describes, so neither
+ * is on disk without the other, and a frame costs one synced write, not two.
+ */
+export interface SharedIndex {
+  entries: ReadonlyArray<{ index: string; value: string }>;
+  record: Buffer;
 }
 
 /** What acceptInboundBatch did with one candidate. */
@@ -613,6 +625,8 @@ export class MessageStore {
     digest?: Buffer;
     envelope: Buffer;
     receipt: Buffer;
+    /** What it shared, indexed: written with it. */
+    shared?: SharedIndex;
   }): Promise<InboxEntry> {
     const lockKey = `${message.partnerId}!${message.messageId}`;
     while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
@@ -643,6 +657,7 @@ export class MessageStore {
           encodeDedupe(digest, { receipt: message.receipt }, { envelope: message.envelope, raw: message.raw }),
         ),
         this.inboxOp(entry),
+        ...this.sharedIndexOps(message.messageId, message.shared),
         ...this.pendingDigestOps([
           { direction: 'in', partnerId: message.partnerId, messageId: message.messageId, digest, at: now },
         ]),
@@ -736,6 +751,7 @@ export class MessageStore {
             ),
           ),
           this.inboxOp(entry),
+          ...this.sharedIndexOps(candidate.messageId, candidate.shared),
           this.statusOp({
             messageId: candidate.messageId,
             direction: 'in',
@@ -1013,6 +1029,15 @@ export class MessageStore {
     await this.committer.write(
       entries.map((e) => ({ type: 'put' as const, key: `g!${e.index}!${e.value}!${e.messageId}`, value: record })),
     );
+  }
+
+  private sharedIndexOps(messageId: string, shared: SharedIndex | undefined): StoreOp[] {
+    if (!shared) return [];
+    return shared.entries.map((e) => ({
+      type: 'put' as const,
+      key: `g!${e.index}!${e.value}!${messageId}`,
+      value: shared.record,
+    }));
   }
 
   /** The records indexed under an index value, as stored (indexSharedRecord, or indexShared's JSON). */
