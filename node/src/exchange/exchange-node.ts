@@ -18,6 +18,7 @@ import {
   type InboundCandidate,
   type InboundOutcome,
   type OutboxEntry,
+  type SharedIndex,
 } from './message-store';
 import {
   digestOf,
@@ -76,6 +77,12 @@ export interface ExchangeNodeOptions {
      */
     readonly body: Record<string, unknown>;
   }) => Promise<void> | void;
+  /**
+   * What a received message shared, indexed (partner intelligence): asked for once the message
+   * passed its checks, and written by the store in the same synced batch as the message, so the
+   * index never misses a message that was accepted and a frame costs one synced write, not two.
+   */
+  sharedIndexOf?: (message: { partnerId: string; envelope: gnc.v1.Envelope }) => SharedIndex | undefined;
   /**
    * Called for each message sent and receipted, and for each received, once it is durable (its
    * digest is then pending for anchoring in the store, written with it).
@@ -766,6 +773,7 @@ export class ExchangeNode {
       );
       const raw = asBuffer(delivery.bytes);
       const canonical = asBuffer(gnc.v1.Envelope.encode(envelope).finish());
+      const shared = this.options.sharedIndexOf?.({ partnerId, envelope });
       try {
         await this.options.store.acceptInbound({
           messageId,
@@ -775,6 +783,7 @@ export class ExchangeNode {
           digest,
           envelope: canonical,
           receipt,
+          ...(shared ? { shared } : {}),
         });
       } catch (error) {
         if (error instanceof DuplicateMessageError) {
@@ -843,6 +852,7 @@ export class ExchangeNode {
           try {
             const { messageId, utilityBlockId, envelope } = await this.checkMessage(partner, raw, opened);
             const entry = this.receiptEntry(partnerId, messageId, digest, receivedAtMs);
+            const shared = this.options.sharedIndexOf?.({ partnerId, envelope });
             const candidate: InboundCandidate = {
               messageId,
               utilityBlock: utilityBlockId,
@@ -850,6 +860,7 @@ export class ExchangeNode {
               digest,
               envelope: asBuffer(gnc.v1.Envelope.encode(envelope).finish()),
               receiptInfo: asBuffer(gnc.v1.ReceiptInfo.encode(entry).finish()),
+              ...(shared ? { shared } : {}),
             };
             return { raw, digest, envelope, candidate, entry };
           } catch (error) {

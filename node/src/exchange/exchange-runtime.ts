@@ -80,8 +80,9 @@ export async function startExchange(
     production: config.production,
     // The store wrote the message's digest as pending with the message; count it toward a batch.
     onExchanged: () => anchorer.recorded(),
-    // The store holds each accepted message's canonical envelope: the record refers to it.
-    onReceived: (message) => intelligence.record(message.partnerId, message.envelope, { inStore: true }),
+    // Indexed in the write that accepts the message; the store holds each accepted message's
+    // canonical envelope, and the record refers to it.
+    sharedIndexOf: ({ partnerId, envelope }) => intelligence.indexOf(partnerId, envelope, { inStore: true }),
     ...(hooks.log ? { log: hooks.log } : {}),
   });
   const flows = new GncFlows({

@@ -169,6 +169,18 @@ export interface InboundCandidate {
   envelope: Buffer;
   /** The encoded ReceiptInfo of its ACCEPTED entry, kept for answering later copies. */
   receiptInfo: Buffer;
+  /** What it shared, indexed (partner intelligence): written with it when it is accepted. */
+  shared?: SharedIndex;
+}
+
+/**
+ * A received message's entries in the index of what partners shared (`g!<index>!<value>!<id>`),
+ * all holding `record`. Written in the same synced batch as the message it describes, so neither
+ * is on disk without the other, and a frame costs one synced write, not two.
+ */
+export interface SharedIndex {
+  entries: ReadonlyArray<{ index: string; value: string }>;
+  record: Buffer;
 }
 
 /** What acceptInboundBatch did with one candidate. */
@@ -651,6 +663,8 @@ export class MessageStore {
     digest?: Buffer;
     envelope: Buffer;
     receipt: Buffer;
+    /** What it shared, indexed: written with it. */
+    shared?: SharedIndex;
   }): Promise<InboxEntry> {
     const lockKey = `${message.partnerId}!${message.messageId}`;
     while (this.accepting.has(lockKey)) await this.accepting.get(lockKey)?.catch(() => undefined);
@@ -683,6 +697,7 @@ export class MessageStore {
           encodeDedupe(digest, { receipt: message.receipt }, { envelope: message.envelope, raw: message.raw }),
         ),
         this.inboxOp(entry),
+        ...this.sharedIndexOps(message.messageId, message.shared),
         ...pending.ops(),
         this.statusOp(
           {
@@ -778,6 +793,7 @@ export class MessageStore {
             ),
           ),
           this.inboxOp(entry),
+          ...this.sharedIndexOps(candidate.messageId, candidate.shared),
           this.statusOp(
             {
               messageId: candidate.messageId,
@@ -1110,6 +1126,15 @@ export class MessageStore {
     await this.committer.write(
       entries.map((e) => ({ type: 'put' as const, key: `g!${e.index}!${e.value}!${e.messageId}`, value: record })),
     );
+  }
+
+  private sharedIndexOps(messageId: string, shared: SharedIndex | undefined): StoreOp[] {
+    if (!shared) return [];
+    return shared.entries.map((e) => ({
+      type: 'put' as const,
+      key: `g!${e.index}!${e.value}!${messageId}`,
+      value: shared.record,
+    }));
   }
 
   /** The records indexed under an index value, as stored (indexSharedRecord, or indexShared's JSON). */

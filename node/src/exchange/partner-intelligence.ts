@@ -1,6 +1,6 @@
 import { gnc } from '../gen/gnc';
 import { GncError } from '../errors';
-import type { MessageStore } from './message-store';
+import type { MessageStore, SharedIndex } from './message-store';
 
 /**
  * What partner administrations shared about consignments, indexed so an officer at the border
@@ -44,10 +44,24 @@ export class PartnerIntelligence {
    * refers to it); otherwise the envelope is encoded into the record.
    */
   async record(partnerId: string, envelope: gnc.v1.Envelope, { inStore = false } = {}): Promise<void> {
+    const shared = this.indexOf(partnerId, envelope, { inStore });
+    if (!shared) return;
     const messageId = envelope.header?.messageId ?? '';
-    const values: Array<{ index: string; value: string }> = [];
+    await this.store.indexSharedRecord(
+      shared.entries.map(({ index, value }) => ({ index, value, messageId })),
+      shared.record,
+    );
+  }
+
+  /**
+   * The index entries and record of a received envelope (undefined when it names no container or
+   * declaration), for the store to write with the message itself (InboundCandidate.shared): the
+   * exchange node's receive path hands it over with the accepted message. `inStore` as in record().
+   */
+  indexOf(partnerId: string, envelope: gnc.v1.Envelope, { inStore = false } = {}): SharedIndex | undefined {
+    const entries: Array<{ index: string; value: string }> = [];
     const add = (index: string, value: string | null | undefined) => {
-      if (value) values.push({ index, value });
+      if (value) entries.push({ index, value });
     };
     // Declarations cross borders under their movement reference number (MRN).
     if (envelope.declaration) {
@@ -60,7 +74,8 @@ export class PartnerIntelligence {
       add('container', envelope.inspection.containerId);
     }
     if (envelope.sealEvent) add('container', envelope.sealEvent.containerId);
-    if (values.length === 0) return;
+    if (entries.length === 0) return undefined;
+    const messageId = envelope.header?.messageId ?? '';
     const header = Buffer.from(
       JSON.stringify(
         inStore
@@ -80,10 +95,7 @@ export class PartnerIntelligence {
     const record = Buffer.concat(
       inStore ? [length, header] : [length, header, gnc.v1.Envelope.encode(envelope).finish()],
     );
-    await this.store.indexSharedRecord(
-      values.map(({ index, value }) => ({ index, value, messageId })),
-      record,
-    );
+    return { entries, record };
   }
 
   /** Everything partners shared about a container (pre-arrival data, inspections, seal events). */

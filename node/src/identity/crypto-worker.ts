@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import { writeEndorserTransactionPayload } from '../fabric/endorser-transaction';
 import { ProtoWriter } from '../fabric/proto-writer';
 import { packResults, unpackJobs, type CryptoResult, type PackedJobs } from './crypto-batch';
-import { p1363ToLowSDer } from './der';
+import { derToLowSDer } from './der';
 
 const keys = new Map<number, KeyObject>();
 
@@ -21,8 +21,9 @@ const keys = new Map<number, KeyObject>();
  */
 const scratch = new ProtoWriter(16 * 1024);
 
+/** Low-S DER; the key goes to node:crypto bare (derToLowSDer in der.ts says why). */
 function signLowS(key: KeyObject, message: Uint8Array): Uint8Array {
-  return p1363ToLowSDer(sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
+  return derToLowSDer(sign('sha256', message, key));
 }
 
 parentPort?.on('message', (batch: PackedJobs) => {
@@ -55,7 +56,7 @@ parentPort?.on('message', (batch: PackedJobs) => {
           transactionSignature: signLowS(creatorKey, payload),
         });
       } else {
-        results.push({ id: item.id, ok: verify('sha256', item.message, { key, dsaEncoding: 'der' }, item.signature) });
+        results.push({ id: item.id, ok: verify('sha256', item.message, key, item.signature) });
       }
     } catch (error) {
       results.push({ id: item.id, error: error instanceof Error ? error.message : String(error) });

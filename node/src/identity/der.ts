@@ -149,6 +149,31 @@ export function p1363ToLowSDer(raw: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Converts a DER P-256 signature as node:crypto makes it (minimal INTEGERs, r and s below n) to
+ * low-S DER: the signers pass their key to node:crypto bare and take its DER, since a key in an
+ * options object (`{ key, dsaEncoding }`) costs Node 24 about 20 us a call, as much as the
+ * signature (adapters/security/ecdsa-signature.ts). Throws on anything that is not such a signature.
+ */
+export function derToLowSDer(der: Uint8Array): Uint8Array {
+  const seq = readTlv(der, 0);
+  if (seq?.tag !== TAG_SEQUENCE || seq.end !== der.length) throw new Error('ECDSA signature: not a DER SEQUENCE');
+  const raw = new Uint8Array(2 * SCALAR_BYTES);
+  let at = seq.start;
+  for (let component = 0; component < 2; component++) {
+    const integer = readTlv(der, at);
+    if (integer?.tag !== TAG_INTEGER) throw new Error('ECDSA signature: not a DER INTEGER');
+    let start = integer.start;
+    // The sign byte before a high bit is not part of the 32-byte scalar.
+    while (integer.end - start > SCALAR_BYTES && der[start] === 0) start++;
+    if (integer.end - start > SCALAR_BYTES) throw new Error('ECDSA signature: integer too long for P-256');
+    raw.set(der.subarray(start, integer.end), (component + 1) * SCALAR_BYTES - (integer.end - start));
+    at = integer.end;
+  }
+  if (at !== seq.end) throw new Error('ECDSA signature: trailing bytes');
+  return p1363ToLowSDer(raw);
+}
+
 /** Compares two 32-byte big-endian scalars. */
 function compareScalars(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < SCALAR_BYTES; i++) {

@@ -1,6 +1,6 @@
 import { KeyObject, X509Certificate, createPrivateKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { asError } from '../errors';
-import { P256_HALF_N, p1363ToLowSDer, parseEcdsaSignature } from './der';
+import { P256_HALF_N, derToLowSDer, parseEcdsaSignature } from './der';
 import { IdentityInvalidError } from './identity-errors';
 import { assertP256KeyPair, isP256PublicKey } from './keys';
 import type { EndorsementParts } from './crypto-batch';
@@ -41,8 +41,8 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
     mspId,
     certificatePem,
     sign(message: Uint8Array): Uint8Array {
-      // P1363 gives fixed-size r || s, which is simpler to normalise than re-parsing DER.
-      return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
+      // The key goes bare (derToLowSDer says why), and its DER is normalised to low S.
+      return derToLowSDer(cryptoSign('sha256', message, key));
     },
     async signAsync(message: Uint8Array): Promise<Uint8Array> {
       const pool = cryptoPool();
@@ -54,7 +54,7 @@ export function createSigningIdentity(opts: SigningIdentityOptions): SigningIden
           // The worker is gone: sign here rather than fail the caller.
         }
       }
-      return p1363ToLowSDer(cryptoSign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
+      return derToLowSDer(cryptoSign('sha256', message, key));
     },
   });
   privateKeyPems.set(identity, opts.privateKeyPem);
@@ -154,7 +154,8 @@ export function verifySignature(
           ? certificatePemOrKeyObject
           : undefined;
     if (!key) return false;
-    return cryptoVerify('sha256', message, { key, dsaEncoding: 'der' }, derSignature);
+    // DER is node:crypto's default encoding: the key goes bare (see derToLowSDer in der.ts).
+    return cryptoVerify('sha256', message, key, derSignature);
   } catch {
     // Inputs of the wrong type from untyped callers end up here; "not verified" is the safe answer.
     return false;
@@ -187,7 +188,7 @@ export function verifySignatureAsync(
   const publicKey = key;
   const onMainThread = () => {
     try {
-      return cryptoVerify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, derSignature);
+      return cryptoVerify('sha256', message, publicKey, derSignature);
     } catch {
       return false;
     }

@@ -341,6 +341,76 @@ describe('MessageStore', () => {
     });
   });
 
+  describe('what partners shared, indexed with the accepted message', () => {
+    const candidate = (id: string, bytes = `raw ${id}`) => {
+      const raw = Buffer.from(bytes);
+      return {
+        messageId: id,
+        utilityBlock: 'inspection-result-sharing',
+        raw,
+        digest: createHash('sha256').update(raw).digest(),
+        envelope: Buffer.from(`envelope ${id}`),
+        receiptInfo: Buffer.from(`info ${id}`),
+        shared: {
+          entries: [
+            { index: 'container', value: 'MSKU1234565' },
+            { index: 'declaration', value: 'MRN-1' },
+          ],
+          record: Buffer.from(`record ${id}`),
+        },
+      };
+    };
+
+    it('writes a frame’s accepted messages’ index entries with them, and none for a duplicate or a replay', async () => {
+      await store.acceptInboundBatch('CustomsB', [candidate('s1')], () => Promise.resolve(undefined));
+      const { outcomes } = await store.acceptInboundBatch(
+        'CustomsB',
+        // s1 again (a duplicate), s2 new, s3 new, s2 with other bytes in the same frame (a replay).
+        [
+          candidate('s1'),
+          candidate('s2'),
+          candidate('s3'),
+          {
+            ...candidate('s2', 'other'),
+            shared: { entries: [{ index: 'container', value: 'REPLAYED' }], record: Buffer.from('replay') },
+          },
+        ],
+        () => Promise.resolve(undefined),
+      );
+      assert.deepEqual(
+        outcomes.map((outcome) => outcome.kind),
+        ['duplicate', 'accepted', 'accepted', 'replay'],
+      );
+      assert.deepEqual((await store.sharedRecords('container', 'MSKU1234565')).map(String), [
+        'record s1',
+        'record s2',
+        'record s3',
+      ]);
+      assert.deepEqual((await store.sharedRecords('declaration', 'MRN-1')).map(String), [
+        'record s1',
+        'record s2',
+        'record s3',
+      ]);
+      assert.deepEqual(await store.sharedRecords('container', 'REPLAYED'), []);
+    });
+
+    it('writes a single message’s index entries with it, and none for its duplicate', async () => {
+      const { shared, receiptInfo: _info, ...message } = candidate('single');
+      await store.acceptInbound({ ...message, partnerId: 'CustomsB', receipt: Buffer.from('receipt'), shared });
+      await assert.rejects(
+        store.acceptInbound({
+          ...message,
+          partnerId: 'CustomsB',
+          receipt: Buffer.from('receipt'),
+          shared: { entries: [{ index: 'container', value: 'AGAIN' }], record: Buffer.from('again') },
+        }),
+        DuplicateMessageError,
+      );
+      assert.deepEqual((await store.sharedRecords('container', 'MSKU1234565')).map(String), ['record single']);
+      assert.deepEqual(await store.sharedRecords('container', 'AGAIN'), []);
+    });
+  });
+
   describe('markReceiptedBatch', () => {
     it('stores the batch receipt once, each message naming its entry in its status, which status() does not show', async () => {
       const entries = await Promise.all(['r1', 'r2'].map((id) => store.enqueueOutbound(outbound(id))));

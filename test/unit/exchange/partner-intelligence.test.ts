@@ -121,6 +121,45 @@ describe('PartnerIntelligence', () => {
     assert.deepEqual(record?.content, { ...expectedContent, inspectionId: 'INSP-m2', containerId: 'MSKU7654321' });
   });
 
+  describe('indexOf', () => {
+    it('gives the entries and record the store writes with an accepted message, read back as record() writes them', async () => {
+      const envelope = inspection('m1', 'MSKU1234565');
+      const shared = intelligence.indexOf('CustomsA', envelope, { inStore: true });
+      assert.deepEqual(shared?.entries, [
+        { index: 'declaration', value: 'MRN-1' },
+        { index: 'container', value: 'MSKU1234565' },
+      ]);
+      const raw = Buffer.from('sealed m1');
+      await store.acceptInboundBatch(
+        'CustomsA',
+        [
+          {
+            messageId: 'm1',
+            utilityBlock: 'inspection-result-sharing',
+            raw,
+            digest: createHash('sha256').update(raw).digest(),
+            envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
+            receiptInfo: Buffer.from('info'),
+            ...(shared ? { shared } : {}),
+          },
+        ],
+        () => Promise.resolve(undefined),
+      );
+      const [byContainer] = await intelligence.byContainer('MSKU1234565');
+      assert.deepEqual(byContainer?.content, expectedContent);
+      assert.equal(byContainer?.messageId, 'm1');
+      assert.deepEqual(await intelligence.byDeclaration('MRN-1'), [byContainer]);
+    });
+
+    it('gives nothing for an envelope that names no container or declaration', () => {
+      const envelope = gnc.v1.Envelope.fromObject({
+        header: { messageId: 'm2', senderId: 'CustomsA', receiverId: 'CustomsB' },
+        inspection: { inspectionId: 'INSP-m2' },
+      });
+      assert.equal(intelligence.indexOf('CustomsA', envelope), undefined);
+    });
+  });
+
   it('reads the JSON records earlier versions wrote, beside new ones', async () => {
     const earlier = {
       partnerId: 'CustomsA',

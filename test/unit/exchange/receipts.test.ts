@@ -9,6 +9,7 @@ import {
   verifyStoredReceipt,
 } from '../../../node/src/exchange/receipts';
 import { gnc } from '../../../node/src/gen/gnc';
+import { P256_HALF_N, parseEcdsaSignature } from '../../../node/src/identity/der';
 import { createCertificateAuthority, createSigningIdentity, type SigningIdentity } from '../../../node/src/identity';
 
 const ACCEPTED = gnc.v1.ReceiptOutcome.RECEIPT_OUTCOME_ACCEPTED;
@@ -153,6 +154,27 @@ describe('receipts', () => {
 
     it('rejects bytes that are not a batch receipt', async () => {
       await refuses(verify(Buffer.from('not a receipt at all')), /does not decode|signature algorithm/);
+    });
+  });
+
+  describe('signBatchReceipt', () => {
+    it('signs with a low-S signature that verifies, and rejects (does not throw) when the signer fails', async () => {
+      const bytes = await batchReceipt(receiver, entries());
+      const signature = parseEcdsaSignature(gnc.v1.ReceiptBatch.decode(bytes).signature);
+      assert.ok(signature && signature.s <= P256_HALF_N, 'a low-S DER signature');
+      assert.deepEqual(
+        (await verify(bytes)).map((entry) => entry.messageId),
+        sent.map((message) => message.messageId),
+      );
+      const failing: SigningIdentity = {
+        ...receiver,
+        sign: () => {
+          throw new Error('the key is gone');
+        },
+      };
+      const answer = batchReceipt(failing, entries());
+      assert.ok(answer instanceof Promise);
+      await assert.rejects(answer, /the key is gone/);
     });
   });
 

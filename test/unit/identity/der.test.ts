@@ -3,6 +3,8 @@ import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import {
   P256_HALF_N,
   P256_N,
+  derToLowSDer,
+  encodeLowSSignature,
   p1363ToLowSDer,
   p1363ToLowSDerViaBigInt,
   parseEcdsaSignature,
@@ -68,5 +70,53 @@ describe('p1363ToLowSDer', () => {
   it('refuses input that is not 64 bytes', () => {
     assert.throws(() => p1363ToLowSDer(new Uint8Array(63)), /64-byte/);
     assert.throws(() => p1363ToLowSDer(new Uint8Array(65)), /64-byte/);
+  });
+});
+
+describe('derToLowSDer', () => {
+  /** DER (r, s) as node:crypto writes it: minimal INTEGERs, S as it came (high or low). */
+  const derOf = (r: bigint, s: bigint) => {
+    const integer = (value: bigint) => {
+      let hex = value.toString(16);
+      if (hex.length % 2) hex = `0${hex}`;
+      const bytes = Buffer.from(hex, 'hex');
+      const content = (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.of(0), bytes]) : bytes;
+      return Buffer.concat([Buffer.of(0x02, content.length), content]);
+    };
+    const body = Buffer.concat([integer(r), integer(s)]);
+    return Buffer.concat([Buffer.of(0x30, body.length), body]);
+  };
+
+  it('gives the bytes of the BigInt conversion for 5,000 random signatures, high and low S, short and long scalars', () => {
+    for (let i = 0; i < 5000; i++) {
+      const r = randomScalar(i % 3);
+      const s = randomScalar(i % 5 === 0 ? 1 : 0);
+      assert.deepEqual(Buffer.from(derToLowSDer(derOf(r, s))), Buffer.from(encodeLowSSignature(r, s)));
+    }
+  });
+
+  it('turns what node:crypto signs with a bare key into strict low-S DER that still verifies', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    let highS = 0;
+    for (let i = 0; i < 500; i++) {
+      const message = randomBytes(64);
+      const signed = sign('sha256', message, privateKey);
+      if ((parseEcdsaSignature(signed)?.s ?? 0n) > P256_HALF_N) highS++;
+      const der = derToLowSDer(signed);
+      const parsed = parseEcdsaSignature(der);
+      assert.ok(parsed && parsed.s <= P256_HALF_N);
+      assert.ok(verify('sha256', message, publicKey, der));
+    }
+    // Half of node:crypto's signatures have a high S: the conversion was exercised, not skipped.
+    assert.ok(highS > 100, `only ${highS} of 500 signatures had a high S`);
+  });
+
+  it('refuses what is not a DER P-256 signature', () => {
+    const good = derOf(randomScalar(), randomScalar());
+    assert.throws(() => derToLowSDer(Buffer.concat([good, Buffer.of(0)])), /SEQUENCE/);
+    assert.throws(() => derToLowSDer(Buffer.of(0x30, 0x03, 0x04, 0x01, 0x00)), /INTEGER/);
+    assert.throws(() => derToLowSDer(derOf(1n << 300n, 1n)), /too long/);
+    const withTrailer = Buffer.concat([good.subarray(2), Buffer.of(0x05, 0x00)]);
+    assert.throws(() => derToLowSDer(Buffer.concat([Buffer.of(0x30, withTrailer.length), withTrailer])), /trailing/);
   });
 });
