@@ -19,6 +19,7 @@ import type {
   SendOptions,
   Transport,
   TransportComponents,
+  TransportLogger,
   TransportFactory,
   TransportPeer,
 } from '../transport';
@@ -206,29 +207,40 @@ class HttpTransport implements Transport {
 
   private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, handler: InboundHandler): void {
     stream.on('error', () => undefined); // a reset by the client is not our failure; the close tidies up
+    const logger = this.components.logger;
     const match = this.authentication.get(stream.session as ServerHttp2Session);
     if (!match?.ok) {
       const code = match?.unknown === false ? TransportErrorCode.PEER_UNTRUSTED : TransportErrorCode.PEER_UNKNOWN;
-      respondError(stream, 403, { code, message: `refused: ${match?.reason ?? 'not authenticated'}` });
+      respondError(stream, 403, { code, message: `refused: ${match?.reason ?? 'not authenticated'}` }, logger);
       // Nothing this connection sends can be accepted; let the answers drain, then hang up.
       stream.session?.close();
       return;
     }
     const partnerId = match.partner.partnerId;
     if (!this.components.peers().some((peer) => peer.partnerId === partnerId)) {
-      respondError(stream, 403, {
-        code: TransportErrorCode.PEER_UNKNOWN,
-        message: `refused: partner ${partnerId} is no longer in the agreements`,
-      });
+      respondError(
+        stream,
+        403,
+        {
+          code: TransportErrorCode.PEER_UNKNOWN,
+          message: `refused: partner ${partnerId} is no longer in the agreements`,
+        },
+        logger,
+      );
       stream.session?.close();
       return;
     }
     const path = headers[':path'];
     if (headers[':method'] !== 'POST' || (path !== MESSAGES_PATH && path !== BATCHES_PATH)) {
-      respondError(stream, 404, {
-        code: TransportErrorCode.PROTOCOL,
-        message: `only POST ${MESSAGES_PATH} and POST ${BATCHES_PATH} are served`,
-      });
+      respondError(
+        stream,
+        404,
+        {
+          code: TransportErrorCode.PROTOCOL,
+          message: `only POST ${MESSAGES_PATH} and POST ${BATCHES_PATH} are served`,
+        },
+        logger,
+      );
       return;
     }
     const batch = path === BATCHES_PATH;
@@ -238,6 +250,7 @@ class HttpTransport implements Transport {
         stream,
         413,
         { code: TransportErrorCode.MESSAGE_TOO_LARGE, message: `the message exceeds the maximum of ${max} bytes` },
+        logger,
         true,
       );
     const declared = Number(headers['content-length'] ?? NaN);
@@ -263,8 +276,8 @@ class HttpTransport implements Transport {
       if (refused) return;
       const bytes = new Uint8Array(Buffer.concat(chunks, received));
       handler(batch ? { partnerId, bytes, batch } : { partnerId, bytes }).then(
-        (answer) => respond(stream, 200, 'application/octet-stream', answer),
-        (error: unknown) => respondError(stream, ...this.describeHandlerError(error, partnerId)),
+        (answer) => respond(stream, 200, 'application/octet-stream', answer, logger),
+        (error: unknown) => respondError(stream, ...this.describeHandlerError(error, partnerId), logger),
       );
     });
   }
@@ -365,11 +378,13 @@ class HttpTransport implements Transport {
     return new Promise<Uint8Array>((resolve, reject) => {
       let settled = false;
       let stream: ClientHttp2Stream;
-      const finish = (error: Error | undefined, value?: Uint8Array) => {
+      const finish = (error: Error | undefined, value?: Uint8Array, answered = false) => {
         if (settled) return;
         settled = true;
         call.signal.removeEventListener('abort', onAbort);
-        if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+        // A complete answer closes the stream from both ends by itself; a reset then would only
+        // be one more frame for the server to discard.
+        if (!answered && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
         if (error) reject(error);
         else resolve(value ?? new Uint8Array());
       };
@@ -423,8 +438,8 @@ class HttpTransport implements Transport {
         // The stream can end without any response when the server's session is torn down.
         if (status === 0) return finish(connectionLost());
         const body = Buffer.concat(chunks, received);
-        if (status === 200) return finish(undefined, new Uint8Array(body));
-        finish(answerError(status, contentType, body, partnerId));
+        if (status === 200) return finish(undefined, new Uint8Array(body), true);
+        finish(answerError(status, contentType, body, partnerId), undefined, true);
       });
       stream.on('error', (error: Error) => finish(error));
       // Every stream closes, mostly after its answer: the error (and its stack trace) is only built when it is one.
@@ -460,21 +475,53 @@ function respond(
   status: number,
   contentType: string,
   body: Uint8Array,
+  logger: TransportLogger | undefined,
   endEarly = false,
 ): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   try {
-    stream.respond({ ':status': status, 'content-type': contentType, 'content-length': body.byteLength });
-    // RFC 9113 8.1: a complete early answer may be followed by RST_STREAM(NO_ERROR) so the
-    // client stops uploading a body we will not read.
-    stream.end(body, endEarly ? () => stream.close(constants.NGHTTP2_NO_ERROR) : undefined);
+    const headers = { ':status': status, 'content-type': contentType, 'content-length': body.byteLength };
+    if (body.byteLength === 0) {
+      stream.respond(headers, { endStream: true });
+      return;
+    }
+    stream.respond(headers);
+    // Not end(body): Node then shuts the writable side in the same tick, so END_STREAM leaves with
+    // the body; the sender having already ended its half, nghttp2 closes the stream and Node
+    // destroys it before the write's completion callback runs, which then builds an
+    // ERR_STREAM_DESTROYED (message and stack trace) for nobody, on every answer. Ending only
+    // once the body's write has completed costs one empty DATA frame and builds nothing. The
+    // tick in between: the write callback runs inside Node's after-write step, which checks for
+    // a destroyed stream right after it, and ending there can close the stream synchronously.
+    stream.write(body, (writeError) => {
+      if (writeError) return reportUndelivered(logger, status, writeError);
+      process.nextTick(() =>
+        stream.end((endError?: Error | null) => {
+          if (endError) return reportUndelivered(logger, status, endError);
+          // RFC 9113 8.1: a complete early answer may be followed by RST_STREAM(NO_ERROR) so the
+          // client stops uploading a body we will not read.
+          if (endEarly) stream.close(constants.NGHTTP2_NO_ERROR);
+        }),
+      );
+    });
   } catch {
     // The stream was reset in the meantime: the sender sees that as a transient failure.
   }
 }
 
-function respondError(stream: ServerHttp2Stream, status: number, body: ErrorBody, endEarly = false): void {
-  respond(stream, status, 'application/json', Buffer.from(JSON.stringify(body), 'utf8'), endEarly);
+/** The sender reset the stream (or lost the connection) before our answer left: it retries. */
+function reportUndelivered(logger: TransportLogger | undefined, status: number, error: Error): void {
+  logger?.warn({ err: error, status }, 'an answer was not delivered: the stream closed before it was written');
+}
+
+function respondError(
+  stream: ServerHttp2Stream,
+  status: number,
+  body: ErrorBody,
+  logger: TransportLogger | undefined,
+  endEarly = false,
+): void {
+  respond(stream, status, 'application/json', Buffer.from(JSON.stringify(body), 'utf8'), logger, endEarly);
 }
 
 /** Turns a non-200 answer into the TransportError the sender branches on. */
