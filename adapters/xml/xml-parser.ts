@@ -435,6 +435,10 @@ class Scanner {
     const text = this.text;
     const length = this.length;
     const start = pos;
+    // Letters and underscores (most names are nothing else) change none of the state below: they
+    // are passed in a loop of their own (a code past the end is NaN and ends it).
+    let c0 = text.charCodeAt(pos);
+    while (c0 < 0x80 && QNAME_KIND[c0] === 1) c0 = text.charCodeAt(++pos);
     let colon = -1;
     let valid = true;
     let ascii = true;
