@@ -242,7 +242,8 @@ class Scanner {
     if (text.startsWith('<?xml', 0) && isSpace(text.charCodeAt(5))) pos = this.xmlDeclaration();
     const length = this.length;
     while (pos < length) {
-      const lt = text.indexOf('<', pos);
+      // Markup often follows markup (`</a><b>`): no search for the '<' that is already there.
+      const lt = text.charCodeAt(pos) === 0x3c /* < */ ? pos : text.indexOf('<', pos);
       const end = lt < 0 ? length : lt;
       if (end > pos) this.characterData(pos, end);
       if (lt < 0) break;
@@ -277,18 +278,42 @@ class Scanner {
     return close + 2;
   }
 
-  /** Text between two pieces of markup, in the root element or around it. */
+  /**
+   * Text between two pieces of markup, in the root element or around it. One pass over the
+   * characters finds what the text needs (a reference, a `]`, a carriage return, anything but
+   * white space), so that indentation is dropped without a copy and plain text is sliced once,
+   * instead of three searches over a slice (most text is a short value with none of them).
+   */
   private characterData(start: number, end: number): void {
-    const raw = this.text.slice(start, end);
+    const text = this.text;
+    let onlySpace = true;
+    let ampersand = false;
+    let bracket = false;
+    let carriageReturn = false;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x09) continue;
+      if (c === 0x0d) carriageReturn = true;
+      else {
+        onlySpace = false;
+        if (c === 0x26 /* & */) ampersand = true;
+        else if (c === 0x5d /* ] */) bracket = true;
+      }
+    }
     const parent = this.stack[this.stack.length - 1];
     if (!parent) {
-      if (!isWhitespace(raw)) this.fail('syntax', 'text data outside of root node', start);
+      if (!onlySpace) this.fail('syntax', 'text data outside of root node', start);
       return;
     }
-    const forbidden = raw.indexOf(']]>');
-    if (forbidden >= 0) this.fail('syntax', `the string "]]>" is disallowed in char data`, start + forbidden);
-    if (!this.keepWhitespace && isWhitespace(raw)) return;
-    const value = this.decode(raw, start, false);
+    if (bracket) {
+      const forbidden = text.indexOf(']]>', start);
+      if (forbidden >= 0 && forbidden + 3 <= end) {
+        this.fail('syntax', `the string "]]>" is disallowed in char data`, forbidden);
+      }
+    }
+    if (!this.keepWhitespace && onlySpace) return;
+    const raw = text.slice(start, end);
+    const value = ampersand || carriageReturn ? this.decode(raw, start, false) : raw;
     // Character references may spell white space too (&#32;): such text is indentation as well.
     if (!this.keepWhitespace && value !== raw && isWhitespace(value)) return;
     if (this.handler) this.handler.text(value);
@@ -410,6 +435,10 @@ class Scanner {
     const text = this.text;
     const length = this.length;
     const start = pos;
+    // Letters and underscores (most names are nothing else) change none of the state below: they
+    // are passed in a loop of their own (a code past the end is NaN and ends it).
+    let c0 = text.charCodeAt(pos);
+    while (c0 < 0x80 && QNAME_KIND[c0] === 1) c0 = text.charCodeAt(++pos);
     let colon = -1;
     let valid = true;
     let ascii = true;
@@ -491,19 +520,28 @@ class Scanner {
       if (quote !== 0x22 && quote !== 0x27) this.fail('syntax', `attribute '${attrName}': value not quoted`, open);
       const close = text.indexOf(quote === 0x22 ? '"' : "'", open + 1);
       if (close < 0) this.fail('syntax', `attribute '${attrName}': unterminated value`, open);
+      // One pass over the value finds what it needs: a `<` (refused), a reference, a white space
+      // character to normalise; most values (codes, a path) have none and are used as sliced.
+      let plain = true;
+      for (let i = open + 1; i < close; i++) {
+        const v = text.charCodeAt(i);
+        if (v === 0x3c /* < */) this.fail('syntax', `attribute '${attrName}': "<" is not allowed in a value`, i);
+        if (v === 0x26 /* & */ || v === 0x09 || v === 0x0a || v === 0x0d) plain = false;
+      }
       const raw = text.slice(open + 1, close);
-      const lessThan = raw.indexOf('<');
-      if (lessThan >= 0)
-        this.fail('syntax', `attribute '${attrName}': "<" is not allowed in a value`, open + 1 + lessThan);
       names ??= [];
       values ??= [];
       if (names.length >= this.maxAttributes) {
         this.fail('limit', `more than ${this.maxAttributes} attributes on <${name}>`, afterSpace);
       }
-      distinct ??= new DistinctNames();
-      if (!distinct.add(attrName)) this.fail('syntax', `duplicate attribute: ${attrName}`, afterSpace);
+      // A duplicate needs a second attribute: the set of names is made for the second one.
+      if (names.length === 1) {
+        distinct = new DistinctNames();
+        distinct.add(names[0]!);
+      }
+      if (distinct && !distinct.add(attrName)) this.fail('syntax', `duplicate attribute: ${attrName}`, afterSpace);
       names.push(attrName);
-      values.push(this.decode(raw, open + 1, true));
+      values.push(plain ? raw : this.decode(raw, open + 1, true));
       pos = close + 1;
     }
 

@@ -31,24 +31,38 @@ export class WrittenFields {
 /** Every leaf of a pruned proto3 JSON object that was not marked written, as [path, text]. */
 export function unwrittenLeaves(object: Json): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  // Paths are built for the messages walked into and the leaves reported, never for written leaves.
-  const walk = (value: unknown, path: string): void => {
+  // The steps down to the current value (a field name, or an item index); a path is spelled only
+  // for a leaf reported, not for each message and item walked into (most of them, once written).
+  const steps: Array<string | number> = [];
+  const path = (): string => {
+    let text = '';
+    for (const step of steps) text += typeof step === 'number' ? `[${step}]` : text === '' ? step : `.${step}`;
+    return text;
+  };
+  const walk = (value: unknown): void => {
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`);
+      for (let i = 0; i < value.length; i++) {
+        steps.push(i);
+        walk(value[i]);
+        steps.pop();
+      }
     } else if (value !== null && typeof value === 'object') {
       const object = value as Json;
       const keys = Object.keys(object);
       // A message present with every field at its default still differs from an absent one.
-      if (keys.length === 0 && path !== '') out.push([path, '']);
+      if (keys.length === 0 && steps.length > 0) out.push([path(), '']);
       for (const key of keys) {
         const v = object[key];
-        if (v !== undefined) walk(v, path ? `${path}.${key}` : key);
+        if (v === undefined) continue;
+        steps.push(key);
+        walk(v);
+        steps.pop();
       }
     } else {
-      out.push([path, String(value)]);
+      out.push([path(), String(value)]);
     }
   };
-  walk(object, '');
+  walk(object);
   return out;
 }
 
@@ -199,6 +213,8 @@ function convert(text: string, field: FieldRule, fail: (problem: string) => neve
     case 'uint64': {
       const [min, max] = INT64_RANGE[field.kind];
       if (!INT64_TEXT.test(text)) return fail(`'${text}' is not a 64-bit integer`);
+      // Up to 15 digits is inside both ranges (but for a negative uint64): no BigInt for an instant.
+      if (text.length <= 15 && (field.kind === 'int64' || text.charCodeAt(0) !== 0x2d)) return text;
       const n = BigInt(text);
       return n >= min && n <= max ? text : fail(`${text} is outside the ${field.kind} range`);
     }

@@ -100,6 +100,8 @@ class Frame {
 }
 
 const NO_TARGET: Json = Object.freeze({});
+/** Where an extension field stands, for its error: not needed here (the tree decoder names it). */
+const NO_XPATH = (): string => '';
 
 class StreamReader implements XmlEventHandler {
   readonly envelope: Json = {};
@@ -571,7 +573,7 @@ class StreamReader implements XmlEventHandler {
       const fromExtension = new Set<string>();
       // A field the extension cannot apply throws FormatInvalidError: handed over for the XPath.
       for (let i = 0; i < fields.length; i += 2) {
-        applyExtensionField(this.envelope, rule, fields[i]!, fields[i + 1]!, fromExtension, () => '');
+        applyExtensionField(this.envelope, rule, fields[i]!, fields[i + 1]!, fromExtension, NO_XPATH);
       }
     }
     const headerDerived = deriveHeader(this.header, this.declaration, bytes);
