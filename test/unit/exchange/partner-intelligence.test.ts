@@ -32,6 +32,26 @@ describe('PartnerIntelligence', () => {
         method: 'INSPECTION_METHOD_XRAY_CONTAINER_SCAN',
       },
     });
+  /** The store accepts `envelope` from CustomsA as the receiving node would, `shared` index and all. */
+  const acceptFromCustomsA = async (envelope: gnc.v1.Envelope, shared?: ReturnType<PartnerIntelligence['indexOf']>) => {
+    const messageId = envelope.header?.messageId ?? '';
+    const raw = Buffer.from(`sealed ${messageId}`);
+    await store.acceptInboundBatch(
+      'CustomsA',
+      [
+        {
+          messageId,
+          utilityBlock: 'inspection-result-sharing',
+          raw,
+          digest: createHash('sha256').update(raw).digest(),
+          envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
+          receiptInfo: Buffer.from('info'),
+          ...(shared ? { shared } : {}),
+        },
+      ],
+      () => Promise.resolve(undefined),
+    );
+  };
   const expectedContent = {
     inspectionId: 'INSP-m1',
     declarationMrn: 'MRN-1',
@@ -43,21 +63,7 @@ describe('PartnerIntelligence', () => {
   describe('record', () => {
     it('indexes a message the store accepted by container and declaration, its body read from the store as proto JSON', async () => {
       const envelope = inspection('m1', 'MSKU1234565');
-      const raw = Buffer.from('sealed m1');
-      await store.acceptInboundBatch(
-        'CustomsA',
-        [
-          {
-            messageId: 'm1',
-            utilityBlock: 'inspection-result-sharing',
-            raw,
-            digest: createHash('sha256').update(raw).digest(),
-            envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
-            receiptInfo: Buffer.from('info'),
-          },
-        ],
-        () => Promise.resolve(undefined),
-      );
+      await acceptFromCustomsA(envelope);
       await intelligence.record('CustomsA', envelope, { inStore: true });
       const [byContainer] = await intelligence.byContainer('MSKU1234565');
       assert.deepEqual(byContainer, {
@@ -84,21 +90,7 @@ describe('PartnerIntelligence', () => {
 
   it('reads records that name a stored message with their header fields, as written before 2026-11', async () => {
     const envelope = inspection('m2', 'MSKU7654321');
-    const raw = Buffer.from('sealed m2');
-    await store.acceptInboundBatch(
-      'CustomsA',
-      [
-        {
-          messageId: 'm2',
-          utilityBlock: 'inspection-result-sharing',
-          raw,
-          digest: createHash('sha256').update(raw).digest(),
-          envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
-          receiptInfo: Buffer.from('info'),
-        },
-      ],
-      () => Promise.resolve(undefined),
-    );
+    await acceptFromCustomsA(envelope);
     const header = Buffer.from(
       JSON.stringify({
         partnerId: 'CustomsA',
@@ -129,22 +121,7 @@ describe('PartnerIntelligence', () => {
         { index: 'declaration', value: 'MRN-1' },
         { index: 'container', value: 'MSKU1234565' },
       ]);
-      const raw = Buffer.from('sealed m1');
-      await store.acceptInboundBatch(
-        'CustomsA',
-        [
-          {
-            messageId: 'm1',
-            utilityBlock: 'inspection-result-sharing',
-            raw,
-            digest: createHash('sha256').update(raw).digest(),
-            envelope: Buffer.from(gnc.v1.Envelope.encode(envelope).finish()),
-            receiptInfo: Buffer.from('info'),
-            ...(shared ? { shared } : {}),
-          },
-        ],
-        () => Promise.resolve(undefined),
-      );
+      await acceptFromCustomsA(envelope, shared);
       const [byContainer] = await intelligence.byContainer('MSKU1234565');
       assert.deepEqual(byContainer?.content, expectedContent);
       assert.equal(byContainer?.messageId, 'm1');
