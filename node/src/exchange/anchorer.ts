@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asError } from '../errors';
 import type { LedgerClient } from '../ledger/ledger-client';
-import { inclusionProof, merkleRoot, verifyInclusion, type InclusionProof } from './merkle';
+import { inclusionProof, merkleRootInSlices, verifyInclusion, type InclusionProof } from './merkle';
 import type { AnchorBatchRecord, MessageStore, PendingDigest } from './message-store';
 import { digestOf } from './receipts';
 
@@ -113,10 +113,11 @@ export class Anchorer {
           else byPartner.set(item.partnerId, [item]);
         }
         for (const [partnerId, items] of byPartner) {
+          const root = await merkleRootInSlices(items.map((i) => Buffer.from(i.digest, 'hex')));
           const batch: AnchorBatchRecord = {
             batchId: `batch-${randomUUID()}`,
             partnerId,
-            merkleRoot: merkleRoot(items.map((i) => Buffer.from(i.digest, 'hex'))).toString('hex'),
+            merkleRoot: root.toString('hex'),
             leaves: items.map((i) => ({ direction: i.direction, messageId: i.messageId, digest: i.digest })),
             firstMessageAt: items.reduce((first, i) => Math.min(first, i.at), Infinity),
             lastMessageAt: items.reduce((last, i) => Math.max(last, i.at), -Infinity),

@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { inclusionProof, leafHash, merkleRoot, verifyInclusion } from '../../../node/src/exchange/merkle';
+import {
+  inclusionProof,
+  leafHash,
+  merkleRoot,
+  merkleRootInSlices,
+  verifyInclusion,
+} from '../../../node/src/exchange/merkle';
 
 const digest = (i: number) => createHash('sha256').update(`message ${i}`).digest();
 
@@ -23,6 +29,26 @@ describe('merkle', () => {
       assert.notDeepEqual(merkleRoot([...digests.slice(0, 6), digest(99)]), root);
       // An odd last leaf is promoted, not duplicated: appending a copy of it changes the root.
       assert.notDeepEqual(merkleRoot([...digests, digest(6)]), root);
+    });
+
+    it('hashes a digest of another length with the same prefix', () => {
+      const short = Buffer.from('abc');
+      assert.deepEqual(
+        merkleRoot([short]),
+        createHash('sha256')
+          .update(Buffer.from([0]))
+          .update(short)
+          .digest(),
+      );
+    });
+  });
+
+  describe('merkleRootInSlices', () => {
+    it('gives merkleRoot, for the empty tree and trees smaller and larger than a slice', async () => {
+      for (const size of [0, 1, 2, 7, 511, 512, 513, 1500]) {
+        const digests = Array.from({ length: size }, (_, i) => digest(i));
+        assert.deepEqual(await merkleRootInSlices(digests), merkleRoot(digests), `size ${size}`);
+      }
     });
   });
 
