@@ -374,6 +374,21 @@ export class MessageStore {
     return { type: 'put', key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(record), 'utf8') };
   }
 
+  /** The status of a message just accepted from a partner, written in the batch that accepts it. */
+  private receivedStatusOp(entry: InboxEntry, anchorRecord: number): StoreOp {
+    const status: MessageStatus = {
+      messageId: entry.messageId,
+      direction: 'in',
+      partnerId: entry.partnerId,
+      utilityBlock: entry.utilityBlock,
+      state: 'received',
+      attempts: 1,
+      createdAt: entry.receivedAt,
+      updatedAt: entry.receivedAt,
+    };
+    return this.statusOp(status, undefined, anchorRecord);
+  }
+
   private async storedStatus(messageId: string): Promise<StoredStatus | undefined> {
     const value = await this.db.get(`s!${messageId}`);
     return value ? (JSON.parse(value.toString('utf8')) as StoredStatus) : undefined;
@@ -699,20 +714,7 @@ export class MessageStore {
         this.inboxOp(entry),
         ...this.sharedIndexOps(message.messageId, message.shared),
         ...pending.ops(),
-        this.statusOp(
-          {
-            messageId: message.messageId,
-            direction: 'in',
-            partnerId: message.partnerId,
-            utilityBlock: message.utilityBlock,
-            state: 'received',
-            attempts: 1,
-            createdAt: now,
-            updatedAt: now,
-          },
-          undefined,
-          anchorRecord,
-        ),
+        this.receivedStatusOp(entry, anchorRecord),
       ]);
       return entry;
     })();
@@ -794,20 +796,7 @@ export class MessageStore {
           ),
           this.inboxOp(entry),
           ...this.sharedIndexOps(candidate.messageId, candidate.shared),
-          this.statusOp(
-            {
-              messageId: candidate.messageId,
-              direction: 'in',
-              partnerId,
-              utilityBlock: candidate.utilityBlock,
-              state: 'received',
-              attempts: 1,
-              createdAt: now,
-              updatedAt: now,
-            },
-            undefined,
-            anchorRecord,
-          ),
+          this.receivedStatusOp(entry, anchorRecord),
         );
         return { kind: 'accepted', entry };
       });
