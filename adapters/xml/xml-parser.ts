@@ -242,11 +242,12 @@ class Scanner {
     if (text.startsWith('<?xml', 0) && isSpace(text.charCodeAt(5))) pos = this.xmlDeclaration();
     const length = this.length;
     while (pos < length) {
-      // Markup often follows markup (`</a><b>`): no search for the '<' that is already there.
-      const lt = text.charCodeAt(pos) === 0x3c /* < */ ? pos : text.indexOf('<', pos);
-      const end = lt < 0 ? length : lt;
-      if (end > pos) this.characterData(pos, end);
-      if (lt < 0) break;
+      // Markup often follows markup (`</a><b>`): no text to look at before the '<' already there.
+      if (text.charCodeAt(pos) !== 0x3c /* < */) {
+        pos = this.characterData(pos);
+        if (pos >= length) break;
+      }
+      const lt = pos;
       const next = text.charCodeAt(lt + 1);
       if (next === 0x2f /* / */) pos = this.closeTag(lt);
       else if (next === 0x3f /* ? */) pos = this.processingInstruction(lt);
@@ -279,19 +280,23 @@ class Scanner {
   }
 
   /**
-   * Text between two pieces of markup, in the root element or around it. One pass over the
-   * characters finds what the text needs (a reference, a `]`, a carriage return, anything but
-   * white space), so that indentation is dropped without a copy and plain text is sliced once,
-   * instead of three searches over a slice (most text is a short value with none of them).
+   * Text from `start` up to the next '<' (or the end of the document), in the root element or
+   * around it; returns where it ends. One pass over the characters finds its end and what the
+   * text needs (a reference, a `]`, a carriage return, anything but white space), so that
+   * indentation is dropped without a copy and plain text is sliced once, instead of a search for
+   * the '<' and then further passes over the same characters (most text is a short value).
    */
-  private characterData(start: number, end: number): void {
+  private characterData(start: number): number {
     const text = this.text;
+    const length = this.length;
     let onlySpace = true;
     let ampersand = false;
     let bracket = false;
     let carriageReturn = false;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
+    let end = start;
+    for (; end < length; end++) {
+      const c = text.charCodeAt(end);
+      if (c === 0x3c /* < */) break;
       if (c === 0x20 || c === 0x0a || c === 0x09) continue;
       if (c === 0x0d) carriageReturn = true;
       else {
@@ -303,7 +308,7 @@ class Scanner {
     const parent = this.stack[this.stack.length - 1];
     if (!parent) {
       if (!onlySpace) this.fail('syntax', 'text data outside of root node', start);
-      return;
+      return end;
     }
     if (bracket) {
       const forbidden = text.indexOf(']]>', start);
@@ -311,13 +316,14 @@ class Scanner {
         this.fail('syntax', `the string "]]>" is disallowed in char data`, forbidden);
       }
     }
-    if (!this.keepWhitespace && onlySpace) return;
+    if (!this.keepWhitespace && onlySpace) return end;
     const raw = text.slice(start, end);
     const value = ampersand || carriageReturn ? this.decode(raw, start, false) : raw;
     // Character references may spell white space too (&#32;): such text is indentation as well.
-    if (!this.keepWhitespace && value !== raw && isWhitespace(value)) return;
+    if (!this.keepWhitespace && value !== raw && isWhitespace(value)) return end;
     if (this.handler) this.handler.text(value);
     else parent.children.push({ kind: 'text', text: value, cdata: false });
+    return end;
   }
 
   /**

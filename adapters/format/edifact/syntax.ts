@@ -236,14 +236,48 @@ function peekSyntax(buf: Uint8Array, at: number, elementSep: number, componentSe
   return { id, version, unbAt };
 }
 
+// What a character below 256 is to the tokenizer (0: data, the usual case).
+const DATA = 0;
+const LINE_FEED = 1;
+const RELEASE = 2;
+const COMPONENT = 3;
+const ELEMENT = 4;
+const SEGMENT = 5;
+const REPETITION = 6;
+
+/** The table of the last separators tokenized (an interchange's text is all read with one set). */
+let lastKinds: { key: string; table: Uint8Array } | undefined;
+
+/** By character below 256, the tokenizer's kind of it for these separators. */
+function characterKinds(seps: Separators): Uint8Array {
+  const key = `${seps.component},${seps.element},${seps.release},${seps.repetition},${seps.segment}`;
+  if (lastKinds?.key === key) return lastKinds.table;
+  const table = new Uint8Array(256);
+  table[0x0a] = LINE_FEED;
+  // Set after the line feed: a separator wins over it, as the comparisons in order did.
+  if (seps.repetition >= 0) table[seps.repetition] = REPETITION;
+  table[seps.segment] = SEGMENT;
+  table[seps.element] = ELEMENT;
+  table[seps.component] = COMPONENT;
+  if (seps.release >= 0) table[seps.release] = RELEASE;
+  lastKinds = { key, table };
+  return table;
+}
+
 /**
  * Splits the text into segments. The fast path slices each component straight out of the text;
- * only a component that contains the release character is copied again to drop it.
+ * only a component that contains the release character is copied again to drop it. Data
+ * characters are passed with one table lookup each, and each element's components are gathered
+ * in a scratch list and copied once into an array of their number: a list grown by push()
+ * allocates room for 17 on its first push, and that was most of the tokenizer's time.
  */
 export function tokenize(text: string, seps: Separators, firstLine = 1, maxSegments = Infinity): Segment[] {
-  const { component: cs, element: es, release: rc, repetition: rp, segment: st } = seps;
+  const kinds = characterKinds(seps);
+  const rc = seps.release;
   const n = text.length;
   const out: Segment[] = [];
+  const components: string[] = [];
+  const elementList: string[][] = [];
   let line = firstLine;
   let i = 0;
   while (i < n && out.length < maxSegments) {
@@ -257,11 +291,13 @@ export function tokenize(text: string, seps: Separators, firstLine = 1, maxSegme
     const number = out.length + 1;
     const segLine = line;
     let tag: string | undefined;
-    const elements: string[][] = [];
-    let comps: string[] = [];
+    let componentCount = 0;
+    let elementCount = 0;
     let from = i;
     let escaped = false;
     for (;;) {
+      // Data characters (any above 255 too); past the end charCodeAt gives NaN, which ends it.
+      while (c < 256 ? kinds[c] === DATA : c < 0x10000) c = text.charCodeAt(++i);
       if (i >= n) {
         throw new EdifactSyntaxError(
           { segment: tag ?? text.slice(from, from + 3), segmentNumber: number, line: segLine },
@@ -269,8 +305,8 @@ export function tokenize(text: string, seps: Separators, firstLine = 1, maxSegme
           E.invalidServiceCharacter,
         );
       }
-      c = text.charCodeAt(i);
-      if (c === rc) {
+      const kind = kinds[c]!;
+      if (kind === RELEASE) {
         if (i + 1 >= n) {
           throw new EdifactSyntaxError(
             { segment: tag, segmentNumber: number, line: segLine },
@@ -281,51 +317,59 @@ export function tokenize(text: string, seps: Separators, firstLine = 1, maxSegme
         escaped = true;
         if (text.charCodeAt(i + 1) === 0x0a) line++;
         i += 2;
+        c = text.charCodeAt(i);
         continue;
       }
-      if (c === cs || c === es || c === st) {
-        const raw = text.slice(from, i);
-        const value = escaped ? unescape(raw, rc) : raw;
-        if (tag === undefined) {
-          if (!isTag(value)) {
-            throw new EdifactSyntaxError(
-              { segmentNumber: number, line: segLine },
-              `segment tag ${JSON.stringify(value.slice(0, 12))} is not 3 upper-case letters or digits`,
-              E.invalidValue,
-            );
-          }
-          if (c === cs) {
-            throw new EdifactSyntaxError(
-              { segment: value, segmentNumber: number, line: segLine },
-              'segment tag followed by a component separator',
-              E.invalidServiceCharacter,
-            );
-          }
-          tag = value;
-        } else {
-          comps.push(value);
-          if (c !== cs) {
-            elements.push(comps);
-            comps = [];
-          }
-        }
-        i++;
-        from = i;
-        escaped = false;
-        if (c === st) break;
+      if (kind === LINE_FEED) {
+        line++;
+        c = text.charCodeAt(++i);
         continue;
       }
-      if (c === rp) {
+      if (kind === REPETITION) {
         throw new EdifactSyntaxError(
-          { segment: tag, segmentNumber: number, line: segLine, elementPosition: elements.length + 1 },
+          { segment: tag, segmentNumber: number, line: segLine, elementPosition: elementCount + 1 },
           'repeated data elements (repetition separator) are not used by the supported directories (D96B, D99B)',
           E.tooManyConstituents,
         );
       }
-      if (c === 0x0a) line++;
-      i++;
+      // A component, element or segment ends here.
+      const raw = text.slice(from, i);
+      const value = escaped ? unescape(raw, rc) : raw;
+      if (tag === undefined) {
+        if (!isTag(value)) {
+          throw new EdifactSyntaxError(
+            { segmentNumber: number, line: segLine },
+            `segment tag ${JSON.stringify(value.slice(0, 12))} is not 3 upper-case letters or digits`,
+            E.invalidValue,
+          );
+        }
+        if (kind === COMPONENT) {
+          throw new EdifactSyntaxError(
+            { segment: value, segmentNumber: number, line: segLine },
+            'segment tag followed by a component separator',
+            E.invalidServiceCharacter,
+          );
+        }
+        tag = value;
+      } else if (kind === COMPONENT) {
+        components[componentCount++] = value;
+      } else {
+        // The element's last component; a simple element (most of them) is a list of one.
+        let element: string[];
+        if (componentCount === 0) element = [value];
+        else {
+          components[componentCount++] = value;
+          element = components.slice(0, componentCount);
+          componentCount = 0;
+        }
+        elementList[elementCount++] = element;
+      }
+      from = ++i;
+      escaped = false;
+      if (kind === SEGMENT) break;
+      c = text.charCodeAt(i);
     }
-    out.push({ tag: tag, elements, number, line: segLine });
+    out.push({ tag: tag, elements: elementList.slice(0, elementCount), number, line: segLine });
   }
   return out;
 }

@@ -21,6 +21,11 @@ interface FieldRule {
   readonly enumValues?: ReadonlySet<string>;
   /** Name of the enum's 0 value (its proto3 default). */
   readonly enumZero?: string;
+  /**
+   * The enum as the generated code builds it (names to numbers, over numbers to names), so that
+   * `enumLookup[value]` reads as the generated toObject reads the enum.
+   */
+  readonly enumLookup?: Readonly<Record<string | number, string | number>>;
   /** Resolved after all messages are known (the schema is not recursive, but order is arbitrary). */
   message?: MessageRule;
 }
@@ -30,6 +35,8 @@ export interface MessageRule {
   readonly fullName: string;
   /** By JSON name (lowerCamelCase) and by proto field name; both spellings are accepted. */
   readonly fields: ReadonlyMap<string, FieldRule>;
+  /** Every field once, by field number: the order in which the generated toObject writes them. */
+  readonly fieldsById: readonly FieldRule[];
 }
 
 const SCALARS: Readonly<Record<string, Scalar>> = {
@@ -85,9 +92,10 @@ export function loadMessageRule(protoDir: string, typeName: string): MessageRule
     let rule = rules.get(fullName);
     if (rule) return rule;
     const fields = new Map<string, FieldRule>();
-    rule = { fullName, fields };
+    const fieldsById: FieldRule[] = [];
+    rule = { fullName, fields, fieldsById };
     rules.set(fullName, rule);
-    for (const field of type.fieldsArray) {
+    for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
       if (field.map) throw new ConfigError(`json format: map field ${fullName}.${field.name} is not supported`);
       const jsonName = protobuf.util.camelCase(field.name);
       const resolved = field.resolvedType;
@@ -100,6 +108,7 @@ export function loadMessageRule(protoDir: string, typeName: string): MessageRule
           kind: 'enum',
           enumValues: new Set(Object.keys(resolved.values)),
           enumZero: resolved.valuesById[0],
+          enumLookup: generatedEnum(resolved),
         };
       } else if (resolved instanceof protobuf.Type) {
         fr = { name: jsonName, repeated: field.repeated, oneof: field.partOf?.name, kind: 'message' };
@@ -113,6 +122,7 @@ export function loadMessageRule(protoDir: string, typeName: string): MessageRule
       }
       fields.set(jsonName, fr);
       if (field.name !== jsonName) fields.set(field.name, fr);
+      fieldsById.push(fr);
     }
     return rule;
   };
@@ -120,6 +130,14 @@ export function loadMessageRule(protoDir: string, typeName: string): MessageRule
   for (const [fr, name] of pending) fr.message = rules.get(name.replace(/^\./, ''));
   cache.set(key, top);
   return top;
+}
+
+/** An enum object as protobufjs's generated code makes it: names to numbers, over numbers to names. */
+function generatedEnum(type: protobuf.Enum): Record<string | number, string | number> {
+  const byNumber: Record<number, string> = {};
+  const enumObject = Object.create(byNumber) as Record<string | number, string | number>;
+  for (const [name, n] of Object.entries(type.values)) enumObject[(byNumber[n] = name)] = n;
+  return enumObject;
 }
 
 const INT64_TEXT = /^-?(0|[1-9][0-9]{0,19})$/;
@@ -301,6 +319,103 @@ export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule
     if (isDefault) delete object[key];
   }
   return object;
+}
+
+type PrunedConverter = (message: object) => Record<string, unknown>;
+
+/** toPrunedObject's function for each message, made on first use. */
+const prunedConverters = new WeakMap<MessageRule, PrunedConverter>();
+
+/**
+ * What `pruneDefaults(Type.toObject(message, INT64_AS_IS), rule)` returns, built in one pass over
+ * the message instead of a copy that is then walked again to drop its defaults (the two passes
+ * measured about a quarter of a WCO encode). Field for field as the generated toObject reads the
+ * message (fields by number, set ones only, enums by name, bytes as base64, non-finite doubles as
+ * text, empty lists left out) and as pruneDefaults then drops and rewrites values.
+ */
+export function toPrunedObject(message: object, rule: MessageRule): Record<string, unknown> {
+  return prunedConverterOf(rule)(message);
+}
+
+/**
+ * The converter of one message, generated from its fields as protobufjs generates toObject: each
+ * field read and written by its name, so that every property access sees one kind of object (a
+ * loop over the fields reading `message[name]` made every access megamorphic, and measured twice
+ * the time of toObject and pruneDefaults together). The names come from the schema, written as
+ * string literals (JSON.stringify); values go through prunedItem() and isPrunedDefault().
+ */
+function prunedConverterOf(rule: MessageRule): PrunedConverter {
+  const known = prunedConverters.get(rule);
+  if (known) return known;
+  const fields = rule.fieldsById;
+  const lines: string[] = ['const o = {};', 'let v;'];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    const name = JSON.stringify(field.name);
+    // A nested message's converter, found once and kept in `c`.
+    const item =
+      field.kind === 'message'
+        ? `(c[${i}] ??= of(f[${i}].message))(x)`
+        : field.kind === 'string' || field.kind === 'bool' || field.kind === 'int32' || field.kind === 'uint32'
+          ? 'x'
+          : `item(x, f[${i}])`;
+    lines.push(`v = m[${name}];`);
+    if (field.repeated) {
+      lines.push(
+        `if (v && v.length) { const a = []; for (let j = 0; j < v.length; j++) { const x = v[j]; a[j] = ${item}; } o[${name}] = a; }`,
+      );
+    } else {
+      // Messages and oneof members are kept whatever their value (pruneDefaults keeps them too).
+      const keep = field.oneof || field.kind === 'message' ? '' : `if (!isDefault(y, f[${i}])) `;
+      lines.push(
+        `if (v != null && Object.prototype.hasOwnProperty.call(m, ${name})) { const x = v; const y = ${item}; ${keep}o[${name}] = y; }`,
+      );
+    }
+  }
+  lines.push('return o;');
+  // Schema-derived code, as protobufjs makes its own converters (see above).
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('f', 'c', 'of', 'item', 'isDefault', `return function (m) {\n${lines.join('\n')}\n};`) as (
+    ...args: unknown[]
+  ) => PrunedConverter;
+  const converter = make(fields, [], prunedConverterOf, prunedItem, isPrunedDefault);
+  prunedConverters.set(rule, converter);
+  return converter;
+}
+
+/** One value (or list item) of `field` as toObject with INT64_AS_IS and then pruneDefaults write it. */
+function prunedItem(value: unknown, field: FieldRule): unknown {
+  switch (field.kind) {
+    case 'message':
+      return toPrunedObject(value as object, field.message!);
+    case 'enum': {
+      const named = field.enumLookup![value as string | number];
+      return named === undefined ? value : named;
+    }
+    case 'int64':
+    case 'uint64':
+      return int64Text(value);
+    case 'double':
+    case 'float':
+      return !isFinite(value as number) ? String(value) : value;
+    case 'bytes': {
+      const bytes = value as Uint8Array;
+      return protobuf.util.base64.encode(bytes, 0, bytes.length);
+    }
+    default:
+      return value;
+  }
+}
+
+/** pruneDefaults' test of a value it drops (on a field outside any oneof). */
+function isPrunedDefault(value: unknown, field: FieldRule): boolean {
+  return (
+    value === '' ||
+    value === false ||
+    value === 0 ||
+    (value === '0' && (field.kind === 'int64' || field.kind === 'uint64')) ||
+    (field.kind === 'enum' && value === field.enumZero)
+  );
 }
 
 /**

@@ -48,16 +48,20 @@ export function unwrittenLeaves(object: Json): Array<[string, string]> {
       }
     } else if (value !== null && typeof value === 'object') {
       const object = value as Json;
-      const keys = Object.keys(object);
-      // A message present with every field at its default still differs from an absent one.
-      if (keys.length === 0 && steps.length > 0) out.push([path(), '']);
-      for (const key of keys) {
+      // for...in rather than Object.keys(): the engine reads object[key] in it from the object's
+      // own list of keys, instead of a lookup by name on objects of many shapes (a plain object
+      // made by toPrunedObject has no enumerable inherited keys, so both give the same keys).
+      let empty = true;
+      for (const key in object) {
+        empty = false;
         const v = object[key];
         if (v === undefined) continue;
         steps.push(key);
         walk(v);
         steps.pop();
       }
+      // A message present with every field at its default still differs from an absent one.
+      if (empty && steps.length > 0) out.push([path(), '']);
     } else {
       out.push([path(), String(value)]);
     }

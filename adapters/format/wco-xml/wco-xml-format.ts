@@ -2,7 +2,7 @@ import { FormatInvalidError, fromJsonObject, gnc } from '../../../node/src/canon
 import { ConfigError } from '../../../node/src/errors';
 import { XmlParseError, parseXml } from '../../xml';
 import { checkSize, checkEnvelopeOfCheckedValues, readFormatOptions, verifyEnvelope } from '../envelope-checks';
-import { INT64_AS_IS, findProtoDir, loadMessageRule, pruneDefaults, type MessageRule } from '../json/json-schema';
+import { findProtoDir, loadMessageRule, toPrunedObject, type MessageRule } from '../json/json-schema';
 import type { MessageFormat, MessageFormatFactory } from '../message-format';
 import { decodeWco, type WcoDecoded, type WcoUnmapped } from './wco-decode';
 import { decodeWcoStream } from './wco-stream-decode';
@@ -86,9 +86,10 @@ function newWcoXmlFormat(maxBytes: number, rejectUnmapped: boolean, rule: Messag
       if (!envelope.declaration) {
         throw new FormatInvalidError(ENVELOPE, 'body: wco-xml carries Declaration bodies only');
       }
-      // 64-bit integers are left as Long by toObject and written as text by pruneDefaults, from
-      // their two halves: Long's own decimal conversion (by 32-bit division) measured 5% of an encode.
-      const object = pruneDefaults(gnc.v1.Envelope.toObject(envelope as gnc.v1.Envelope, INT64_AS_IS), rule);
+      // The pruned proto3 JSON copy the encoder marks as it writes, made in one pass (64-bit
+      // integers as text from their two halves: Long's own decimal conversion, by 32-bit
+      // division, measured 5% of an encode).
+      const object = toPrunedObject(envelope, rule);
       return Buffer.from(encodeWco(object), 'utf8');
     },
     decode(bytes: Uint8Array): gnc.v1.Envelope {

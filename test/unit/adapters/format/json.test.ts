@@ -1,8 +1,15 @@
 import { strict as assert } from 'node:assert';
+import { inspect } from 'node:util';
 import { messageFormats } from '../../../../adapters/format';
 import { jsonFormat } from '../../../../adapters/format/json';
 import * as protobuf from 'protobufjs';
-import { findProtoDir, loadMessageRule, pruneDefaults } from '../../../../adapters/format/json/json-schema';
+import {
+  INT64_AS_IS,
+  findProtoDir,
+  loadMessageRule,
+  pruneDefaults,
+  toPrunedObject,
+} from '../../../../adapters/format/json/json-schema';
 import { FormatInvalidError, gnc, toJsonObject } from '../../../../node/src/canonical';
 import { runFormatSuite, sampleEnvelopes } from '../../../compliance/format-suite';
 
@@ -165,6 +172,39 @@ describe('json format', () => {
       const json = sample();
       (json.header as Record<string, unknown>).createdAtMs = '-0';
       assert.equal(String(decodeJson(json).header!.createdAtMs), '0');
+    });
+  });
+
+  describe('toPrunedObject', () => {
+    const rule = loadMessageRule(findProtoDir(), 'gnc.v1.Envelope');
+    /** Key order included: the wco-xml encoder writes its extension fields in that order. */
+    const same = (envelope: gnc.v1.IEnvelope, what: string): void => {
+      const twoPasses = pruneDefaults(gnc.v1.Envelope.toObject(envelope as gnc.v1.Envelope, INT64_AS_IS), rule);
+      assert.equal(inspect(toPrunedObject(envelope, rule), { depth: 50 }), inspect(twoPasses, { depth: 50 }), what);
+    };
+
+    it('gives what pruneDefaults(toObject(INT64_AS_IS)) gives: plain objects, messages, decoded messages', () => {
+      for (const [kind, sample] of Object.entries(sampleEnvelopes())) {
+        if (!sample) continue;
+        same(sample, `${kind} as a plain object`);
+        const message = gnc.v1.Envelope.fromObject(sample);
+        same(message, `${kind} from fromObject`);
+        same(gnc.v1.Envelope.decode(gnc.v1.Envelope.encode(message).finish()), `${kind} decoded`);
+      }
+    });
+
+    it('gives the same for default values set explicitly, unknown enum numbers and Long-like int64', () => {
+      const envelope = gnc.v1.Envelope.fromObject(sampleEnvelopes().declaration!);
+      const declaration = envelope.declaration!;
+      declaration.lane = 99 as gnc.v1.Lane;
+      declaration.status = 0;
+      declaration.lrn = '';
+      declaration.version = 0;
+      envelope.header!.createdAtMs = 0;
+      declaration.consignment!.containerised = false;
+      declaration.consignment!.transportEquipment = [];
+      (declaration as { issuedAtMs: unknown }).issuedAtMs = { low: 5, high: 1 };
+      same(envelope, 'edited');
     });
   });
 });
