@@ -42,7 +42,7 @@ export class GroupCommitter {
         const group = this.pending;
         this.pending = [];
         try {
-          await this.db.batch([...group.flatMap((g) => g.ops), ...this.trailer()], { sync: true });
+          await this.db.batch(this.joined(group), { sync: true });
           for (const g of group) g.resolve();
         } catch (error) {
           for (const g of group) g.reject(error instanceof Error ? error : new Error(String(error)));
@@ -51,5 +51,13 @@ export class GroupCommitter {
     } finally {
       this.writing = false;
     }
+  }
+
+  /** The group's operations and the trailer's in one array, built once (no per-caller copies). */
+  private joined(group: ReadonlyArray<{ ops: StoreOp[] }>): StoreOp[] {
+    const ops: StoreOp[] = [];
+    for (const g of group) for (const op of g.ops) ops.push(op);
+    for (const op of this.trailer()) ops.push(op);
+    return ops;
   }
 }

@@ -257,10 +257,16 @@ type StoredInboxHeader = Omit<InboxEntry, 'envelope'> & { envelopeIn?: 'dedupe' 
 const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
 
 function encodeEntry(header: object, ...parts: Buffer[]): Buffer {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(json.length);
-  return Buffer.concat([length, json, ...parts]);
+  // One buffer, written in place: no copy of the header's bytes, no length buffer, no list to concat.
+  const json = JSON.stringify(header);
+  const jsonLength = Buffer.byteLength(json, 'utf8');
+  let total = 4 + jsonLength;
+  for (const part of parts) total += part.length;
+  const entry = Buffer.allocUnsafe(total);
+  entry.writeUInt32BE(jsonLength, 0);
+  let offset = 4 + entry.write(json, 4, 'utf8');
+  for (const part of parts) offset += part.copy(entry, offset);
+  return entry;
 }
 
 function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
