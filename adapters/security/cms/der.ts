@@ -124,22 +124,39 @@ export function octetString(el: Asn1, what: string): Uint8Array {
   return Buffer.concat(parts);
 }
 
-// A CMS message names the same dozen OIDs every time: their dotted forms are kept by content bytes.
+// A CMS message names the same dozen OIDs every time: their dotted forms are kept, found by a hash
+// of the content bytes computed in place (a lookup allocates nothing) and checked byte for byte.
 // Bounded, the oldest entry making room: messages full of odd OIDs cannot grow it, nor fill it for
 // good so that the common ones would no longer be kept.
 const OID_TEXT_CACHE_SIZE = 256;
-const oidTexts = new Map<string, string>();
+/** OIDs longer than this are not kept (the ones CMS names are 3 to 11 bytes). */
+const OID_TEXT_CACHE_MAX_BYTES = 16;
+const oidTexts = new Map<number, { readonly bytes: Uint8Array; readonly dotted: string }>();
+
+/** FNV-1a over `buf[start..end)`. */
+function oidHash(buf: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+  return hash;
+}
+
+function sameBytes(kept: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (kept.length !== end - start) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== buf[start + i]) return false;
+  return true;
+}
 
 /** Dotted form of an OBJECT IDENTIFIER. */
 export function oid(el: Asn1 | undefined, what: string): string {
-  const bytes = content(expectTag(el, TAG.OID, what));
-  if (bytes.length === 0) throw new Asn1Error(`${what}: empty OBJECT IDENTIFIER`);
-  let key = '';
-  if (bytes.length <= 16) {
-    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
-    const known = oidTexts.get(key);
-    if (known !== undefined) return known;
+  const { buf, contentStart, contentEnd } = expectTag(el, TAG.OID, what);
+  if (contentStart === contentEnd) throw new Asn1Error(`${what}: empty OBJECT IDENTIFIER`);
+  const cacheable = contentEnd - contentStart <= OID_TEXT_CACHE_MAX_BYTES;
+  const hash = cacheable ? oidHash(buf, contentStart, contentEnd) : 0;
+  if (cacheable) {
+    const known = oidTexts.get(hash);
+    if (known !== undefined && sameBytes(known.bytes, buf, contentStart, contentEnd)) return known.dotted;
   }
+  const bytes = buf.subarray(contentStart, contentEnd);
   const arcs: number[] = [];
   let value = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -155,9 +172,10 @@ export function oid(el: Asn1 | undefined, what: string): string {
     }
   }
   const dotted = arcs.join('.');
-  if (key !== '') {
-    if (oidTexts.size >= OID_TEXT_CACHE_SIZE) oidTexts.delete(oidTexts.keys().next().value!);
-    oidTexts.set(key, dotted);
+  if (cacheable) {
+    if (oidTexts.size >= OID_TEXT_CACHE_SIZE && !oidTexts.has(hash)) oidTexts.delete(oidTexts.keys().next().value!);
+    // A copy: a view would keep the whole message's buffer alive.
+    oidTexts.set(hash, { bytes: bytes.slice(), dotted });
   }
   return dotted;
 }
