@@ -182,12 +182,14 @@ export function oid(el: Asn1 | undefined, what: string): string {
 
 /** A small non-negative INTEGER (versions, GCM tag lengths). */
 export function smallInteger(el: Asn1 | undefined, what: string): number {
-  const bytes = content(expectTag(el, TAG.INTEGER, what));
-  if (bytes.length === 0 || bytes.length > 4 || ((bytes[0] ?? 0) & 0x80) !== 0) {
+  // Read in place: no view of the content, no iterator.
+  const { buf, contentStart, contentEnd } = expectTag(el, TAG.INTEGER, what);
+  const length = contentEnd - contentStart;
+  if (length === 0 || length > 4 || ((buf[contentStart] ?? 0) & 0x80) !== 0) {
     throw new Asn1Error(`${what}: not a small non-negative INTEGER`);
   }
   let n = 0;
-  for (const b of bytes) n = n * 256 + b;
+  for (let i = contentStart; i < contentEnd; i++) n = n * 256 + buf[i]!;
   return n;
 }
 

@@ -261,11 +261,11 @@ function encodeEntry(header: object, ...parts: Buffer[]): Buffer {
   const json = JSON.stringify(header);
   const jsonLength = Buffer.byteLength(json, 'utf8');
   let total = 4 + jsonLength;
-  for (const part of parts) total += part.length;
+  for (let i = 0; i < parts.length; i++) total += parts[i]!.length;
   const entry = Buffer.allocUnsafe(total);
   entry.writeUInt32BE(jsonLength, 0);
   let offset = 4 + entry.write(json, 4, 'utf8');
-  for (const part of parts) offset += part.copy(entry, offset);
+  for (let i = 0; i < parts.length; i++) offset += parts[i]!.copy(entry, offset);
   return entry;
 }
 
