@@ -232,13 +232,15 @@ export function writeHeader(out: Uint8Array, pos: number, tag: number, length: n
 
 /** A DER element from its tag and the already encoded parts of its content. */
 export function tlv(tag: number, ...parts: readonly Uint8Array[]): Buffer {
+  // Index loops: no iterator per part while the code is not yet optimized.
   let length = 0;
-  for (const p of parts) length += p.length;
+  for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
   const out = Buffer.allocUnsafe(headerLength(length) + length);
   let pos = writeHeader(out, 0, tag, length);
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    out.set(part, pos);
+    pos += part.length;
   }
   return out;
 }

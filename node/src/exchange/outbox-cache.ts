@@ -73,9 +73,10 @@ export class OutboxCache {
     if (after < partner.from) return undefined;
     const out: OutboxEntry[] = [];
     if (limit <= 0) return out;
-    for (const [seq, entry] of partner.entries) {
+    // Keys, then a lookup for the few taken: no [seq, entry] pair for every entry passed over.
+    for (const seq of partner.entries.keys()) {
       if (seq <= after) continue;
-      out.push(entry);
+      out.push(partner.entries.get(seq)!);
       if (out.length >= limit) break;
     }
     return out;
