@@ -1,5 +1,4 @@
 import { ClassicLevel } from 'classic-level';
-import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { messageFormats } from '../adapters/format';
@@ -7,7 +6,7 @@ import { createTwoAdministrations } from '../node/src/demo/two-administrations';
 import { startExchange, type ExchangeRuntime } from '../node/src/exchange/exchange-runtime';
 import { openNodeHome, type NodeHome } from '../node/src/home/node-home';
 import { temporaryDirectory } from '../test/support/test-organizations';
-import { threadCpuMs, threadShares } from './exchange';
+import { editAgreements, loadLine, threadCpuMs, threadShares } from './exchange';
 import { paddedInspectionBody } from './padded-inspection';
 
 /**
@@ -35,11 +34,7 @@ export async function exchangeWritesBenchmark(argv: string[]): Promise<void> {
   const messages = Number(values.messages);
   const security = values.security ?? 'cms';
   const format = values.format ?? 'json';
-  console.log(
-    `# load before: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(', ')}`,
-  );
+  console.log(`# load before: ${loadLine()}`);
   const tallies = new Map<string, Tally>();
   // Called back with apply and its own `this`, and put back when the bench ends.
   // eslint-disable-next-line @typescript-eslint/unbound-method
@@ -64,20 +59,7 @@ export async function exchangeWritesBenchmark(argv: string[]): Promise<void> {
       agreement: { rateLimit: { messagesPerSecond: 1_000_000 } },
       anchorIntervalMs: 200,
     });
-    // A sends to B over B's inbound (http), with the chosen scheme and format on both ends.
-    const { readFile, writeFile } = await import('node:fs/promises');
-    const edit = async (file: string, change: (agreement: Record<string, unknown>) => void) => {
-      const agreement = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-      change(agreement);
-      await writeFile(file, JSON.stringify(agreement, null, 2));
-    };
-    await edit(path.join(a.dataDir, 'partners', 'CustomsB.json'), (agreement) => {
-      agreement.security = { scheme: security };
-      agreement.format = { kind: format };
-    });
-    await edit(path.join(b.dataDir, 'partners', 'CustomsA.json'), (agreement) => {
-      agreement.inbound = { ...(agreement.inbound as object), security, format };
-    });
+    await editAgreements(a, b, security, format);
     for (const administration of [b, a]) {
       const home = await openNodeHome(administration.dataDir);
       homes.push(home);

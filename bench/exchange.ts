@@ -265,7 +265,12 @@ async function runScheme(
 // ---- the two administrations ------------------------------------------------------------------
 
 /** A sends to B over HTTP/2 (B's inbound) with `security` and `format`; B expects exactly that. */
-async function editAgreements(a: Administration, b: Administration, security: string, format: string): Promise<void> {
+export async function editAgreements(
+  a: Administration,
+  b: Administration,
+  security: string,
+  format: string,
+): Promise<void> {
   const edit = async (file: string, change: (agreement: Record<string, Record<string, unknown>>) => void) => {
     const agreement = JSON.parse(await readFile(file, 'utf8')) as Record<string, Record<string, unknown>>;
     change(agreement);
@@ -610,7 +615,7 @@ function mb(bytes: number): string {
   return (bytes / 1048576).toFixed(0);
 }
 
-function loadLine(): string {
+export function loadLine(): string {
   return `load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(', ')}`;
