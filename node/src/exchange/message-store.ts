@@ -871,14 +871,11 @@ export class MessageStore {
     const value = await this.db.get(key);
     if (!value) throw new GncError('GNC_EXCHANGE_NOT_FOUND', `no inbox entry ${seq}`, { httpStatus: 404 });
     const { header } = decodeEntry<Omit<InboxEntry, 'envelope'>>(value);
-    // Rewritten whole: what the status names besides (its anchor record) stays.
+    // The stored record, not status(): what the status names besides (its anchor record) stays.
     const stored = await this.storedStatus(header.messageId);
-    const status: StoredStatus | undefined = stored && { ...stored, state: 'acknowledged', updatedAt: Date.now() };
     await this.committer.write([
       { type: 'del', key },
-      ...(status
-        ? [{ type: 'put' as const, key: `s!${status.messageId}`, value: Buffer.from(JSON.stringify(status), 'utf8') }]
-        : []),
+      ...(stored ? [this.statusOp({ ...stored, state: 'acknowledged', updatedAt: Date.now() })] : []),
     ]);
   }
 
