@@ -256,7 +256,11 @@ type StoredInboxHeader = Omit<InboxEntry, 'envelope'> & { envelopeIn?: 'dedupe' 
 
 const seqKey = (seq: number) => seq.toString(16).padStart(16, '0');
 
-function encodeEntry(header: object, ...parts: Buffer[]): Buffer {
+/**
+ * The layout of the store's entries (and of partner-intelligence records): a 4-byte big-endian
+ * length, that many bytes of JSON header, then the entry's bytes.
+ */
+export function encodeEntry(header: object, ...parts: Uint8Array[]): Buffer {
   // One buffer, written in place: no copy of the header's bytes, no length buffer, no list to concat.
   const json = JSON.stringify(header);
   const jsonLength = Buffer.byteLength(json, 'utf8');
@@ -265,11 +269,14 @@ function encodeEntry(header: object, ...parts: Buffer[]): Buffer {
   const entry = Buffer.allocUnsafe(total);
   entry.writeUInt32BE(jsonLength, 0);
   let offset = 4 + entry.write(json, 4, 'utf8');
-  for (let i = 0; i < parts.length; i++) offset += parts[i]!.copy(entry, offset);
+  for (let i = 0; i < parts.length; i++) {
+    entry.set(parts[i]!, offset);
+    offset += parts[i]!.length;
+  }
   return entry;
 }
 
-function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
+export function decodeEntry<T>(value: Buffer): { header: T; bytes: Buffer } {
   const length = value.readUInt32BE(0);
   return {
     header: JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as T,

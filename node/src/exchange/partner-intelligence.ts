@@ -1,6 +1,6 @@
 import { gnc } from '../gen/gnc';
 import { GncError } from '../errors';
-import type { MessageStore, SharedIndex } from './message-store';
+import { decodeEntry, encodeEntry, type MessageStore, type SharedIndex } from './message-store';
 
 /**
  * What partner administrations shared about consignments, indexed so an officer at the border
@@ -76,25 +76,16 @@ export class PartnerIntelligence {
     if (envelope.sealEvent) add('container', envelope.sealEvent.containerId);
     if (entries.length === 0) return undefined;
     const messageId = envelope.header?.messageId ?? '';
-    const header = Buffer.from(
-      JSON.stringify(
-        inStore
-          ? { partnerId, messageId, envelopeIn: 'store' }
-          : {
-              partnerId,
-              messageId,
-              utilityBlock: envelope.header?.utilityBlockId ?? '',
-              receivedAt: new Date().toISOString(),
-              body: envelope.body,
-            },
-      ),
-      'utf8',
-    );
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(header.length);
-    const record = Buffer.concat(
-      inStore ? [length, header] : [length, header, gnc.v1.Envelope.encode(envelope).finish()],
-    );
+    const header = inStore
+      ? { partnerId, messageId, envelopeIn: 'store' }
+      : {
+          partnerId,
+          messageId,
+          utilityBlock: envelope.header?.utilityBlockId ?? '',
+          receivedAt: new Date().toISOString(),
+          body: envelope.body,
+        };
+    const record = inStore ? encodeEntry(header) : encodeEntry(header, gnc.v1.Envelope.encode(envelope).finish());
     return { entries, record };
   }
 
@@ -115,16 +106,14 @@ export class PartnerIntelligence {
 
   private async readRecord(value: Buffer): Promise<SharedRecord> {
     if (value[0] === JSON_RECORD) return JSON.parse(value.toString('utf8')) as SharedRecord;
-    const length = value.readUInt32BE(0);
-    const { envelopeIn, ...header } = JSON.parse(value.subarray(4, 4 + length).toString('utf8')) as Pick<
-      SharedRecord,
-      'partnerId' | 'messageId'
-    > &
-      Partial<Omit<SharedRecord, 'content'>> & { envelopeIn?: 'store' };
+    const {
+      header: { envelopeIn, ...header },
+      bytes,
+    } = decodeEntry<
+      Pick<SharedRecord, 'partnerId' | 'messageId'> & Partial<Omit<SharedRecord, 'content'>> & { envelopeIn?: 'store' }
+    >(value);
     const canonical =
-      envelopeIn === 'store'
-        ? await this.store.receivedEnvelope(header.partnerId, header.messageId)
-        : value.subarray(4 + length);
+      envelopeIn === 'store' ? await this.store.receivedEnvelope(header.partnerId, header.messageId) : bytes;
     if (!canonical) {
       throw new GncError(
         'GNC_EXCHANGE_STORE_DAMAGED',
