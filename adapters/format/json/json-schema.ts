@@ -310,13 +310,7 @@ export function pruneDefaults(object: Record<string, unknown>, rule: MessageRule
       continue;
     }
     if (field.oneof) continue;
-    const isDefault =
-      value === '' ||
-      value === false ||
-      value === 0 ||
-      (value === '0' && (field.kind === 'int64' || field.kind === 'uint64')) ||
-      (field.kind === 'enum' && value === field.enumZero);
-    if (isDefault) delete object[key];
+    if (isPrunedDefault(value, field)) delete object[key];
   }
   return object;
 }
@@ -407,7 +401,7 @@ function prunedItem(value: unknown, field: FieldRule): unknown {
   }
 }
 
-/** pruneDefaults' test of a value it drops (on a field outside any oneof). */
+/** Whether pruneDefaults (and toPrunedObject) drop this value, of a field outside any oneof: a proto3 default. */
 function isPrunedDefault(value: unknown, field: FieldRule): boolean {
   return (
     value === '' ||
