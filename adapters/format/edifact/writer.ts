@@ -55,7 +55,6 @@ export class InterchangeWriter {
   private messageCount = 0;
   private messageRef: string | undefined;
   private messageSegments = 0;
-  private readonly chars: { c: string; e: string; r: string; s: string };
 
   constructor(header: InterchangeHeader) {
     this.header = header;
@@ -64,15 +63,10 @@ export class InterchangeWriter {
     const chars = [s.component, s.element, s.release, s.segment, s.repetition].filter((c) => c >= 0);
     this.limit = LIMIT[header.syntaxIdentifier];
     this.charClass = specialCharacters(chars, this.limit);
-    this.chars = {
-      c: String.fromCharCode(s.component),
-      e: String.fromCharCode(s.element),
-      r: String.fromCharCode(s.release),
-      s: String.fromCharCode(s.segment),
-    };
     this.nl = header.lineBreaks ? '\r\n' : '';
     const rep = s.repetition >= 0 ? String.fromCharCode(s.repetition) : ' ';
-    this.ascii(`UNA${this.chars.c}${this.chars.e}.${this.chars.r}${rep}${this.chars.s}${this.nl}`);
+    const una = String.fromCharCode(s.component, s.element, 0x2e /* . */, s.release);
+    this.ascii(`UNA${una}${rep}${String.fromCharCode(s.segment)}${this.nl}`);
     const d = new Date(header.preparedAtMs);
     const date =
       header.syntaxVersion === 4
