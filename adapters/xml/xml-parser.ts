@@ -282,7 +282,7 @@ class Scanner {
   /**
    * Text from `start` up to the next '<' (or the end of the document), in the root element or
    * around it; returns where it ends. One pass over the characters finds its end and what the
-   * text needs (a reference, a `]`, a carriage return, anything but white space), so that
+   * text needs (a reference, a "]]>", a carriage return, anything but white space), so that
    * indentation is dropped without a copy and plain text is sliced once, instead of a search for
    * the '<' and then further passes over the same characters (most text is a short value).
    */
@@ -291,8 +291,9 @@ class Scanner {
     const length = this.length;
     let onlySpace = true;
     let ampersand = false;
-    let bracket = false;
     let carriageReturn = false;
+    /** Where the first "]]>" of this text starts, if any. */
+    let forbidden = -1;
     let end = start;
     for (; end < length; end++) {
       const c = text.charCodeAt(end);
@@ -302,7 +303,14 @@ class Scanner {
       else {
         onlySpace = false;
         if (c === 0x26 /* & */) ampersand = true;
-        else if (c === 0x5d /* ] */) bracket = true;
+        else if (
+          c === 0x3e /* > */ &&
+          forbidden < 0 &&
+          end - start >= 2 &&
+          text.charCodeAt(end - 1) === 0x5d /* ] */ &&
+          text.charCodeAt(end - 2) === 0x5d
+        )
+          forbidden = end - 2;
       }
     }
     const parent = this.stack[this.stack.length - 1];
@@ -310,12 +318,8 @@ class Scanner {
       if (!onlySpace) this.fail('syntax', 'text data outside of root node', start);
       return end;
     }
-    if (bracket) {
-      const forbidden = text.indexOf(']]>', start);
-      if (forbidden >= 0 && forbidden + 3 <= end) {
-        this.fail('syntax', `the string "]]>" is disallowed in char data`, forbidden);
-      }
-    }
+    // Found in the pass above: a search from here would run on past this text, to the end.
+    if (forbidden >= 0) this.fail('syntax', `the string "]]>" is disallowed in char data`, forbidden);
     if (!this.keepWhitespace && onlySpace) return end;
     const raw = text.slice(start, end);
     const value = ampersand || carriageReturn ? this.decode(raw, start, false) : raw;
