@@ -158,20 +158,25 @@ function encodeDeclaration(w: Writer, d: Json): string {
     w.idOf('TransportContractDocument', c, 'transportDocumentId') +
     w.idOf('UnloadingLocation', c, 'unloadingLocationId');
 
-  const equipment = ((c.transportEquipment ?? []) as Json[])
-    .map((e, i) => {
-      const seals = ((e.seals ?? []) as Json[])
-        .map((seal, j) => `<Seal><SequenceNumeric>${j + 1}</SequenceNumeric>${w.leaf('ID', seal, 'id')}</Seal>`)
-        .join('');
-      return (
-        `<TransportEquipment><SequenceNumeric>${i + 1}</SequenceNumeric>` +
-        w.leaf('CharacteristicCode', e, 'sizeTypeCode') +
-        w.leaf('ID', e, 'id') +
-        seals +
-        '</TransportEquipment>'
-      );
-    })
-    .join('');
+  // Concatenated rather than map().join(''): join copies its pieces into one flat string, and the
+  // whole document is copied once more when it is encoded to bytes (the join of the goods items
+  // measured about a seventh of an encode).
+  let equipment = '';
+  const equipmentList = (c.transportEquipment ?? []) as Json[];
+  for (let i = 0; i < equipmentList.length; i++) {
+    const e = equipmentList[i]!;
+    let seals = '';
+    const sealList = (e.seals ?? []) as Json[];
+    for (let j = 0; j < sealList.length; j++) {
+      seals += `<Seal><SequenceNumeric>${j + 1}</SequenceNumeric>${w.leaf('ID', sealList[j], 'id')}</Seal>`;
+    }
+    equipment +=
+      `<TransportEquipment><SequenceNumeric>${i + 1}</SequenceNumeric>` +
+      w.leaf('CharacteristicCode', e, 'sizeTypeCode') +
+      w.leaf('ID', e, 'id') +
+      seals +
+      '</TransportEquipment>';
+  }
   const shipmentConsignment = w.wrap(
     'Consignment',
     (c.containerised === true ? (w.written.mark(c, 'containerised'), '<ContainerCode>1</ContainerCode>') : '') +
@@ -179,7 +184,8 @@ function encodeDeclaration(w: Writer, d: Json): string {
       equipment,
   );
 
-  const goods = items.map((g) => encodeGoodsItem(w, g)).join('');
+  let goods = '';
+  for (let i = 0; i < items.length; i++) goods += encodeGoodsItem(w, items[i]!);
   const shipment = w.wrap(
     'GoodsShipment',
     w.leaf('TransactionNatureCode', s, 'transactionNatureCode') +
