@@ -53,28 +53,103 @@ function all(nodes: GroupNode[], tag: string): Segment[] {
   return out;
 }
 
+/**
+ * CUSDEC's segments and groups, gathered in one pass over the message level and one over each
+ * goods item's groups, each sorted by tag (or group id) as it is met: a search of the whole
+ * level per tag and per group id made a dozen passes, and measured a fifth of reading a CUSDEC.
+ */
 function gatherCusdec(root: GroupNode): Gathered {
-  return {
-    bgm: only(root, 'BGM')[0]!,
-    locs: only(root, 'LOC'),
-    dtms: only(root, 'DTM'),
-    refs: groupsOf(root, 'SG1').map((g) => ({ rff: g.segments[0]!, dtms: only(g, 'DTM') })),
-    nads: groupsOf(root, 'SG6').map((g) => ({ nad: g.segments[0]!, rffs: only(g, 'RFF') })),
-    tdts: groupsOf(root, 'SG4').map((g) => g.segments[0]!),
-    equipment: only(root, 'EQD').map((eqd) => ({ eqd, sels: [] })),
-    looseSeals: only(root, 'SEL'),
-    tods: groupsOf(root, 'SG7').map((g) => g.segments[0]!),
-    moas: groupsOf(root, 'SG8').map((g) => g.segments[0]!),
-    cnts: only(root, 'CNT'),
-    items: groupsOf(root, 'SG30').map((g) => ({
-      trigger: g.segments[0]!,
-      segments: g.segments,
-      refs: all(groupsOf(g, 'SG35'), 'RFF'),
-      moas: all(groupsOf(g, 'SG33'), 'MOA'),
-      pacs: all(groupsOf(g, 'SG31'), 'PAC'),
-      qtys: [],
-    })),
-  };
+  let bgm: Segment | undefined;
+  const locs: Segment[] = [];
+  const dtms: Segment[] = [];
+  const equipment: Array<{ eqd: Segment; sels: Segment[] }> = [];
+  const looseSeals: Segment[] = [];
+  const cnts: Segment[] = [];
+  const segments = root.segments;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    switch (seg.tag) {
+      case 'BGM':
+        bgm ??= seg;
+        break;
+      case 'LOC':
+        locs.push(seg);
+        break;
+      case 'DTM':
+        dtms.push(seg);
+        break;
+      case 'EQD':
+        equipment.push({ eqd: seg, sels: [] });
+        break;
+      case 'SEL':
+        looseSeals.push(seg);
+        break;
+      case 'CNT':
+        cnts.push(seg);
+        break;
+    }
+  }
+  const refs: Array<{ rff: Segment; dtms: Segment[] }> = [];
+  const nads: Array<{ nad: Segment; rffs: Segment[] }> = [];
+  const tdts: Segment[] = [];
+  const tods: Segment[] = [];
+  const moas: Segment[] = [];
+  const items: Item[] = [];
+  const groups = root.groups;
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    const trigger = g.segments[0]!;
+    switch (g.id) {
+      case 'SG1':
+        refs.push({ rff: trigger, dtms: only(g, 'DTM') });
+        break;
+      case 'SG6':
+        nads.push({ nad: trigger, rffs: only(g, 'RFF') });
+        break;
+      case 'SG4':
+        tdts.push(trigger);
+        break;
+      case 'SG7':
+        tods.push(trigger);
+        break;
+      case 'SG8':
+        moas.push(trigger);
+        break;
+      case 'SG30':
+        items.push(cusdecItem(g));
+        break;
+    }
+  }
+  return { bgm: bgm!, locs, dtms, refs, nads, tdts, equipment, looseSeals, tods, moas, cnts, items };
+}
+
+/** A CUSDEC goods item (SG30): the RFFs of its SG35, MOAs of its SG33, PACs of its SG31. */
+function cusdecItem(g: GroupNode): Item {
+  const refs: Segment[] = [];
+  const moas: Segment[] = [];
+  const pacs: Segment[] = [];
+  const groups = g.groups;
+  for (let i = 0; i < groups.length; i++) {
+    const inner = groups[i]!;
+    switch (inner.id) {
+      case 'SG35':
+        collect(inner, 'RFF', refs);
+        break;
+      case 'SG33':
+        collect(inner, 'MOA', moas);
+        break;
+      case 'SG31':
+        collect(inner, 'PAC', pacs);
+        break;
+    }
+  }
+  return { trigger: g.segments[0]!, segments: g.segments, refs, moas, pacs, qtys: [] };
+}
+
+/** Appends the segments of `node` with `tag` to `out`. */
+function collect(node: GroupNode, tag: string, out: Segment[]): void {
+  const segments = node.segments;
+  for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
 }
 
 function gatherCusres(root: GroupNode): Gathered {
