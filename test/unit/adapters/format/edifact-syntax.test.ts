@@ -58,6 +58,20 @@ describe('edifact syntax', () => {
       assert.deepEqual(bgm?.elements, [['830', '', '', 'EXD'], ['200401270001', '1'], ['9']]);
     });
 
+    it('gives every element and component, however many a segment and a composite have (none to six)', () => {
+      for (let elements = 0; elements <= 6; elements++) {
+        for (let components = 1; components <= 6; components++) {
+          const composite = Array.from({ length: components }, (_, c) => `C${c}`);
+          const expected = Array.from({ length: elements }, (_, e) => (e % 2 === 0 ? [`E${e}`] : composite));
+          const text = `TST${expected.map((el) => `+${el.join(':')}`).join('')}'`;
+          const [seg] = tokenize(text, seps);
+          assert.equal(seg?.tag, 'TST');
+          assert.deepEqual(seg?.elements, expected, text);
+          assert.equal(seg?.elements.length, elements, text);
+        }
+      }
+    });
+
     it('applies the release character to every service character and to itself', () => {
       const [seg] = tokenize("FTX+AAA+++1?+1?:2?'s ?? done'", seps);
       assert.deepEqual(seg?.elements[3], ["1+1:2's ? done"]);
