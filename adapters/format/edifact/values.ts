@@ -93,24 +93,23 @@ export function readDtm(seg: Segment): number {
       E.invalidValue,
     );
   }
-  const n = (a: number, b: number): number => digitsValue(value, a, b);
-  const ms = Date.UTC(
-    n(0, 4),
-    n(4, 6) - 1,
-    n(6, 8),
-    len > 8 ? n(8, 10) : 0,
-    len > 8 ? n(10, 12) : 0,
-    len > 12 ? n(12, 14) : 0,
-    len > 14 ? n(14, 17) : 0,
-  );
-  const back = new Date(ms);
+  const year = digitsValue(value, 0, 4);
+  const month = digitsValue(value, 4, 6);
+  const day = digitsValue(value, 6, 8);
+  const hour = len > 8 ? digitsValue(value, 8, 10) : 0;
+  const minute = len > 8 ? digitsValue(value, 10, 12) : 0;
+  const second = len > 12 ? digitsValue(value, 12, 14) : 0;
+  // Checked field by field rather than by reading the instant back through a Date, which cost
+  // more than the rest of the read; the same dates pass (Date.UTC would roll any other over).
   if (
-    Number.isNaN(ms) ||
-    n(0, 4) < 1970 ||
-    back.getUTCMonth() !== n(4, 6) - 1 ||
-    back.getUTCDate() !== n(6, 8) ||
-    (len > 8 && (n(8, 10) > 23 || n(10, 12) > 59)) ||
-    (len > 12 && n(12, 14) > 59)
+    year < 1970 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
   ) {
     throw new EdifactSyntaxError(
       positionOf(seg, 'C507/2380', 1),
@@ -118,7 +117,13 @@ export function readDtm(seg: Segment): number {
       E.invalidValue,
     );
   }
-  return ms;
+  return Date.UTC(year, month - 1, day, hour, minute, second, len > 14 ? digitsValue(value, 14, 17) : 0);
+}
+
+/** Days in `month` (1-12) of `year`, by the Gregorian calendar that Date.UTC counts in. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** The number the decimal digits `text[from..to)` spell (checked to be digits by the caller); no substring made. */

@@ -222,6 +222,41 @@ describe('edifact format', () => {
       );
     });
 
+    it('refuses a date/time that is no instant, and reads 29 February of a leap year', () => {
+      const text = Buffer.from(unoc.encode(latinDeclaration())).toString('latin1');
+      const issued = 'DTM+137:20260414023000:204';
+      assert.ok(text.includes(issued));
+      const withDate = (dtm: string): Buffer => Buffer.from(text.replace(issued, dtm), 'latin1');
+      const leap = unoc.decode(withDate('DTM+137:20240229235959:204'));
+      assert.equal(Number(leap.declaration!.issuedAtMs), Date.UTC(2024, 1, 29, 23, 59, 59));
+      assert.equal(
+        Number(unoc.decode(withDate('DTM+137:20001231:102')).declaration!.issuedAtMs),
+        Date.UTC(2000, 11, 31),
+      );
+      for (const bad of [
+        'DTM+137:20260229023000:204', // 2026 is no leap year
+        'DTM+137:21000229:102', // nor is 2100
+        'DTM+137:20261301023000:204',
+        'DTM+137:20260001023000:204',
+        'DTM+137:20260431023000:204',
+        'DTM+137:20260400023000:204',
+        'DTM+137:20260414243000:204',
+        'DTM+137:20260414026000:204',
+        'DTM+137:20260414023060:204',
+        'DTM+137:19691231235959:204',
+      ]) {
+        assert.throws(
+          () => unoc.decode(withDate(bad)),
+          (err: unknown) =>
+            err instanceof EdifactSyntaxError &&
+            err.position.segment === 'DTM' &&
+            err.position.element === 'C507/2380' &&
+            /is not a valid date\/time/.test(err.message),
+          bad,
+        );
+      }
+    });
+
     it('refuses two messages in decode and reads them all with decodeEdifactInterchange', () => {
       const text = Buffer.from(unoc.encode(latinDeclaration())).toString('latin1');
       const message = /UNH\+1\+.*UNT\+\d+\+1'/.exec(text)![0];
