@@ -645,6 +645,12 @@ function readEnvelope(segments: Segment[], base: EnvelopeBase): Interchange {
     let end = k + 1;
     for (;;) {
       const s = segments[end];
+      // Service segments all start with 'U' (as does the user segment UNS): the others, most of a
+      // message, are passed on one character instead of five comparisons of their tag.
+      if (s && s.tag.charCodeAt(0) !== 0x55) {
+        end++;
+        continue;
+      }
       if (!s || s.tag === 'UNZ' || s.tag === 'UNH' || s.tag === 'UNE' || s.tag === 'UNG') {
         throw new EdifactSyntaxError(
           positionOf(seg),

@@ -165,6 +165,22 @@ describe('edifact syntax', () => {
         { segment: 'UNH', code: '13' },
         /has no UNT/,
       );
+      // The scan for UNT passes over UNS and other user segments, and stops at the next UNH or UNG or the end.
+      rejects(
+        "UNB+UNOC:3+S+R+260414:0230+7'UNH+1+CUSDEC:D:96B:UN'BGM+1'UNS+D'UNH+2+CUSDEC:D:96B:UN'UNT+2+2'UNZ+2+7'",
+        { segment: 'UNH', segmentNumber: 2, code: '13' },
+        /message '1' has no UNT \(UNH at segment 5 comes first\)/,
+      );
+      rejects(
+        "UNB+UNOC:3+S+R+260414:0230+7'UNH+1+CUSDEC:D:96B:UN'UNS+D'UNG+X+S+R+260414:0230+1+UN+D:96B'",
+        { segment: 'UNH', code: '13' },
+        /has no UNT \(UNG at segment 4 comes first\)/,
+      );
+      rejects(
+        "UNB+UNOC:3+S+R+260414:0230+7'UNH+1+CUSDEC:D:96B:UN'BGM+1'UNS+D'",
+        { segment: 'UNH', code: '13' },
+        /has no UNT$/,
+      );
       rejects("UNB+UNOC:3+S+R+260414:0230+7'UNH+1+CUSDEC:D:96B:UN'UNT+2+1'", { code: '13' }, /ends without UNZ/);
       rejects(interchange("BGM+1'") + "BGM+2'", { segment: 'BGM', segmentNumber: 6 }, /after UNZ/);
     });
