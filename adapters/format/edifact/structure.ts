@@ -8,7 +8,7 @@
  * `SGn(<max> ...)` is a segment group whose first entry is its trigger segment.
  */
 import { EdifactSyntaxError, SyntaxErrorCode as E } from './errors';
-import type { EdifactMessage, Segment } from './syntax';
+import { internedTag, type EdifactMessage, type Segment } from './syntax';
 
 interface SegmentEntry {
   readonly kind: 'segment';
@@ -118,7 +118,8 @@ function parseTable(source: string): GroupEntry {
         continue;
       }
       const s = /^([A-Z0-9]{3})(!?)(\d+)$/.exec(t)!;
-      out.push({ kind: 'segment', tag: s[1]!, mandatory: s[2] === '!', max: Number(s[3]) });
+      // The tokenizer's own string for the tag: see internedTag.
+      out.push({ kind: 'segment', tag: internedTag(s[1]!), mandatory: s[2] === '!', max: Number(s[3]) });
     }
     return out;
   };

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { EdifactSyntaxError, defaultSeparators, parseInterchange, tokenize } from '../../../../adapters/format/edifact';
+import { internedTag } from '../../../../adapters/format/edifact/syntax';
 import { split } from '../../../../adapters/format/edifact/values';
 import { FormatInvalidError } from '../../../../node/src/canonical';
 
@@ -70,6 +71,22 @@ describe('edifact syntax', () => {
           assert.equal(seg?.elements.length, elements, text);
         }
       }
+    });
+
+    it('gives each tag its own string, for every tag of letters and digits (the corners of the table too)', () => {
+      const chars = '019AJZ';
+      for (const a of chars)
+        for (const b of chars)
+          for (const c of chars) {
+            const tag = a + b + c;
+            assert.equal(internedTag(tag), tag);
+            assert.equal(internedTag(tag.slice(0)), tag);
+          }
+      const segs = tokenize("UNH+1'A1Z+2'000+3'ZZZ'UNH+4'", seps);
+      assert.deepEqual(
+        segs.map((seg) => seg.tag),
+        ['UNH', 'A1Z', '000', 'ZZZ', 'UNH'],
+      );
     });
 
     it('applies the release character to every service character and to itself', () => {
