@@ -222,6 +222,31 @@ describe('edifact format', () => {
       );
     });
 
+    it('builds the gnc.v1 messages, leaving unset a mass whose last MEA is in another unit', () => {
+      const text = Buffer.from(unoc.encode(latinDeclaration())).toString('latin1');
+      const net = "MEA+WT+AAA+KGM:48'";
+      assert.ok(text.includes(net));
+      const count = /UNT\+(\d+)\+/.exec(text)!;
+      const changed = text.replace(net, `${net}MEA+WT+AAA+LBR:106'`).replace(count[0], `UNT+${Number(count[1]) + 1}+`);
+      const d = unoc.decode(Buffer.from(changed, 'latin1')).declaration!;
+      const [first, second] = d.goodsShipment!.goodsItems!;
+      assert.ok(first instanceof v1.GoodsItem && first.commodity instanceof v1.Commodity);
+      assert.ok(first.quantity instanceof v1.Quantity && first.customsValue instanceof v1.Amount);
+      assert.ok(d.declarant instanceof v1.Party && d.declarant.address instanceof v1.Address);
+      assert.ok(d.invoiceAmount instanceof v1.Amount);
+      assert.ok(d.consignment!.transportEquipment![0] instanceof v1.TransportEquipment);
+      assert.ok(d.consignment!.transportEquipment![0].seals[0] instanceof v1.Seal);
+      assert.ok(d.consignment!.departureTransportMeans instanceof v1.TransportMeans);
+      assert.equal(first.grossMassKg, '60.500');
+      assert.ok(!Object.prototype.hasOwnProperty.call(first, 'netMassKg'));
+      assert.equal(first.netMassKg, '');
+      assert.equal(second!.netMassKg, '96');
+      assert.deepEqual(
+        semantic(unoc.decode(Buffer.from(text, 'latin1'))),
+        canonical(unoc.decode(Buffer.from(text, 'latin1'))),
+      );
+    });
+
     it('refuses a date/time that is no instant, and reads 29 February of a leap year', () => {
       const text = Buffer.from(unoc.encode(latinDeclaration())).toString('latin1');
       const issued = 'DTM+137:20260414023000:204';
