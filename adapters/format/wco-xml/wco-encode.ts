@@ -28,8 +28,16 @@ class Writer {
     const value = holder?.[key];
     if (value === undefined || value === '') return '';
     this.written.mark(holder!, key);
-    // Leaves are proto3 JSON scalars: strings as they are, numbers and booleans as JSON writes them.
-    return `<${name}>${escapeText(typeof value === 'string' ? value : JSON.stringify(value))}</${name}>`;
+    // Leaves are proto3 JSON scalars: strings as they are, numbers and booleans as JSON writes them,
+    // which String() does too for a boolean and a finite number (the pruned copy holds the others
+    // as text), without JSON.stringify's general conversion.
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+          ? String(value)
+          : JSON.stringify(value);
+    return `<${name}>${escapeText(text)}</${name}>`;
   }
 
   wrap(name: string, inner: string): string {
