@@ -333,36 +333,44 @@ export function tokenize(text: string, seps: Separators, firstLine = 1, maxSegme
         );
       }
       // A component, element or segment ends here.
-      const raw = text.slice(from, i);
-      const value = escaped ? unescape(raw, rc) : raw;
       if (tag === undefined) {
-        if (!isTag(value)) {
-          throw new EdifactSyntaxError(
-            { segmentNumber: number, line: segLine },
-            `segment tag ${JSON.stringify(value.slice(0, 12))} is not 3 upper-case letters or digits`,
-            E.invalidValue,
-          );
+        // A tag met before is found by its three characters, without cutting it out of the text.
+        tag = escaped || i - from !== 3 ? undefined : knownTag(text, from);
+        if (tag === undefined) {
+          const raw = text.slice(from, i);
+          const value = escaped ? unescape(raw, rc) : raw;
+          if (!isTag(value)) {
+            throw new EdifactSyntaxError(
+              { segmentNumber: number, line: segLine },
+              `segment tag ${JSON.stringify(value.slice(0, 12))} is not 3 upper-case letters or digits`,
+              E.invalidValue,
+            );
+          }
+          tag = internedTag(value);
         }
         if (kind === COMPONENT) {
           throw new EdifactSyntaxError(
-            { segment: value, segmentNumber: number, line: segLine },
+            { segment: tag, segmentNumber: number, line: segLine },
             'segment tag followed by a component separator',
             E.invalidServiceCharacter,
           );
         }
-        tag = internedTag(value);
-      } else if (kind === COMPONENT) {
-        components[componentCount++] = value;
       } else {
-        // The element's last component; a simple element (most of them) is a list of one.
-        let element: string[];
-        if (componentCount === 0) element = [value];
-        else {
+        const raw = text.slice(from, i);
+        const value = escaped ? unescape(raw, rc) : raw;
+        if (kind === COMPONENT) {
           components[componentCount++] = value;
-          element = firstOf(components, componentCount);
-          componentCount = 0;
+        } else {
+          // The element's last component; a simple element (most of them) is a list of one.
+          let element: string[];
+          if (componentCount === 0) element = [value];
+          else {
+            components[componentCount++] = value;
+            element = firstOf(components, componentCount);
+            componentCount = 0;
+          }
+          elementList[elementCount++] = element;
         }
-        elementList[elementCount++] = element;
       }
       from = ++i;
       escaped = false;
@@ -399,6 +407,17 @@ const TAGS: Array<string | undefined> = new Array<string | undefined>(36 * 36 * 
 
 const tagDigit = (c: number): number => (c <= 0x39 ? c - 0x30 : c - 0x41 + 10);
 
+const isTagCharacter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+
+/** The tag string made before for the three characters of `text` at `at`, if they spell one. */
+function knownTag(text: string, at: number): string | undefined {
+  const a = text.charCodeAt(at);
+  const b = text.charCodeAt(at + 1);
+  const c = text.charCodeAt(at + 2);
+  if (!isTagCharacter(a) || !isTagCharacter(b) || !isTagCharacter(c)) return undefined;
+  return TAGS[(tagDigit(a) * 36 + tagDigit(b)) * 36 + tagDigit(c)];
+}
+
 /**
  * The one string for the tag `tag` (3 upper-case letters or digits, as isTag checks), made on its
  * first use from a property name, which the engine keeps unique. Tags are compared with string
@@ -417,10 +436,7 @@ export function internedTag(tag: string): string {
 
 function isTag(v: string): boolean {
   if (v.length !== 3) return false;
-  for (let k = 0; k < 3; k++) {
-    const c = v.charCodeAt(k);
-    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39))) return false;
-  }
+  for (let k = 0; k < 3; k++) if (!isTagCharacter(v.charCodeAt(k))) return false;
   return true;
 }
 

@@ -108,6 +108,27 @@ describe('edifact syntax', () => {
 
     it('refuses a bad tag, a release at the end and an unterminated segment', () => {
       assert.throws(() => tokenize("ab+1'", seps), /segment tag "ab"/);
+      // Known tags (NAD, BGM) and new ones alike: case, length, a component separator after the tag.
+      assert.throws(() => tokenize("NAD+1'nad+1'", seps), /segment tag "nad"/);
+      assert.throws(() => tokenize("NADX+1'", seps), /segment tag "NADX"/);
+      assert.throws(() => tokenize("NA'", seps), /segment tag "NA"/);
+      for (const text of ["BGM:1'", "QQ7:1'"]) {
+        assert.throws(
+          () => tokenize(text, seps),
+          (e: unknown) =>
+            e instanceof EdifactSyntaxError &&
+            e.position.segment === text.slice(0, 3) &&
+            /segment tag followed by a component separator/.test(e.message),
+        );
+      }
+      // A released character in a tag is read as the character.
+      assert.deepEqual(
+        tokenize("N?AD+1'B?GM'", seps).map((seg) => [seg.tag, seg.elements]),
+        [
+          ['NAD', [['1']]],
+          ['BGM', []],
+        ],
+      );
       assert.throws(() => tokenize('FTX+A?', seps), /release character at the end/);
       assert.throws(
         () => tokenize("FTX+A'BGM+1", seps),
