@@ -11,6 +11,7 @@ import { createTwoAdministrations, type Administration } from '../node/src/demo/
 import { startExchange, type ExchangeRuntime } from '../node/src/exchange/exchange-runtime';
 import type { MessageStore } from '../node/src/exchange/message-store';
 import { hasNodeFlags, NODE_FLAGS } from '../node/src/cli/node-flags';
+import { lowerV8WorkerPriority, v8WorkerNiceFromEnvironment } from '../node/src/cli/thread-priority';
 import { openNodeHome, type NodeHome } from '../node/src/home/node-home';
 import { crypto, x509 } from '../node/src/identity/x509-lib';
 import { temporaryDirectory } from '../test/support/test-organizations';
@@ -102,12 +103,15 @@ export async function exchangeBenchmark(argv: string[]): Promise<void> {
     if (!SCHEMES[name]) throw new Error(`unknown scheme '${name}'; known: ${Object.keys(SCHEMES).join(', ')}`);
 
   const senderFlags = hasNodeFlags() ? NODE_FLAGS.join(' ') : "none (not `gnc start`'s)";
+  // The sender gets what `gnc start` does for the receiver (the same environment reaches both).
+  const workerNice = v8WorkerNiceFromEnvironment();
+  const lowered = lowerV8WorkerPriority(workerNice);
   console.log(`# load before: ${loadLine()}`);
   // openssl first, while nothing else of this benchmark runs.
   const opensslSeconds = Number(values['openssl-seconds']);
   const rsaSign = schemes.includes('cms-rsa2048') ? opensslRsaSign(opensslSeconds) : undefined;
   console.log(
-    `# receiver: administration B as a \`gnc start\` process; sender: administration A's exchange runtime in this process, driven by ExchangeNode.submit; this process's V8 flags: ${senderFlags}`,
+    `# receiver: administration B as a \`gnc start\` process; sender: administration A's exchange runtime in this process, driven by ExchangeNode.submit; this process's V8 flags: ${senderFlags}; V8 worker threads of both at nice ${workerNice} (GNC_V8_WORKER_NICE; ${lowered} lowered here)`,
   );
   console.log(
     `# HTTP/2 + mutual TLS on 127.0.0.1, format ${settings.format}, ${settings.size}-byte encoded envelopes (inspection, padded remarks), receipts signed with the node's P-256 key; agreement maxInFlight ${settings.maxInFlight}, maxBatchMessages ${settings.maxBatchMessages}, maxBatchesInFlight ${settings.maxBatchesInFlight}, rate limit raised to 1,000,000/s, anchoring every ${settings.anchorIntervalMs} ms on both nodes`,
