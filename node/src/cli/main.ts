@@ -18,6 +18,7 @@ import { GncError, InvalidInputError, asError } from '../errors';
 import { initNodeHome, openNodeHome, userIdentity, type NodeHome } from '../home/node-home';
 import type { TransactionRequest } from '../ledger';
 import { progressReporter } from './progress';
+import { lowerV8WorkerPriority } from './thread-priority';
 
 /**
  * `gnc`: the node's command line. Every command takes --data <dir> (default ./data). Errors
@@ -77,6 +78,7 @@ program
   .option('--port <port>', 'override the API port', (v) => Number.parseInt(v, 10))
   .option('--init-if-missing', 'run gnc init first when the data folder has no config', false)
   .action(async (options: { port?: number; initIfMissing: boolean }) => {
+    lowerV8WorkerPriority();
     if (options.initIfMissing) {
       try {
         await loadNodeConfig(dataDir());

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
 import { temporaryDirectory } from '../../support/test-organizations';
@@ -178,10 +179,12 @@ describe('gnc (command line)', function () {
   });
 
   describe('start', () => {
-    it('serves /healthz on the configured address and stops on SIGTERM', async () => {
-      const bin = path.resolve(__dirname, '../../../../bin/gnc.js');
+    const bin = path.resolve(__dirname, '../../../../bin/gnc.js');
+    /** `gnc start` on a free port, resolved with the API address once it listens. */
+    const startNode = async (env: NodeJS.ProcessEnv = process.env) => {
       const child = spawn(process.execPath, [bin, '--data', data, 'start', '--port', '0'], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env,
       });
       let output = '';
       const url = await new Promise<string>((resolve, reject) => {
@@ -192,12 +195,68 @@ describe('gnc (command line)', function () {
         });
         child.on('exit', () => reject(new Error(`gnc start exited: ${output}`)));
       });
-      const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; height: number };
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const stop = async () => {
+        child.kill('SIGTERM');
+        return exited;
+      };
+      return { child, url, stop };
+    };
+
+    it('serves /healthz on the configured address and stops on SIGTERM', async () => {
+      const node = await startNode();
+      const health = (await (await fetch(`${node.url}/healthz`)).json()) as { status: string; height: number };
       assert.equal(health.status, 'ok');
       assert.equal(health.height, 3);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0);
+      assert.equal(await node.stop(), 0);
+    });
+
+    it("runs V8's worker threads at nice 19 (GNC_V8_WORKER_NICE to choose) and the event loop as started", async function () {
+      if (process.platform !== 'linux') this.skip();
+      /** Name and nice value of each thread of `pid`, from /proc (the nice is field 19 of stat). */
+      const threads = async (pid: number) => {
+        const tids = await readdir(`/proc/${pid}/task`);
+        const found: { name: string; nice: number }[] = [];
+        for (const tid of tids) {
+          const name = (await readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8')).trim();
+          const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+          found.push({ name, nice });
+        }
+        return found;
+      };
+      const ownNice = os.getPriority();
+      for (const [env, expected] of [
+        [process.env, 19],
+        [{ ...process.env, GNC_V8_WORKER_NICE: '7' }, 7],
+        [{ ...process.env, GNC_V8_WORKER_NICE: '0' }, ownNice],
+      ] as const) {
+        const node = await startNode(env);
+        const listed = await threads(node.child.pid!);
+        assert.equal(await node.stop(), 0);
+        const workers = listed.filter((t) => t.name === 'V8Worker');
+        assert.ok(workers.length > 0, `no V8Worker thread among ${listed.map((t) => t.name).join(', ')}`);
+        for (const worker of workers) assert.equal(worker.nice, Math.max(expected, ownNice));
+        const others = listed.filter((t) => t.name !== 'V8Worker');
+        for (const other of others)
+          assert.equal(other.nice, ownNice, `${other.name} kept the nice value it started with`);
+      }
+    });
+
+    it('refuses a GNC_V8_WORKER_NICE that is not a nice value, saying what to give', async () => {
+      const child = spawn(process.execPath, [bin, '--data', data, 'start', '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GNC_V8_WORKER_NICE: 'low' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // A node that started instead of refusing is stopped, so that the test fails rather than waits.
+      child.stdout.on('data', (d: Buffer) => {
+        if (/API listening/.test(d.toString())) child.kill('SIGTERM');
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 1);
+      assert.match(stderr, /GNC_V8_WORKER_NICE='low' is not a nice value: give 0 .* to 19/);
     });
   });
 });
