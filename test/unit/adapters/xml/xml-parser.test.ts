@@ -257,11 +257,13 @@ describe('parseXml', () => {
     });
   });
 
-  describe('ASCII documents (checked four bytes at a time)', () => {
+  describe('ASCII documents (checked four bytes at a time, eight words together)', () => {
     it('refuses every control character but tab, LF and CR, at any position and byte alignment', () => {
-      const body = 'abcdefghijklmnopqrstuvwxyz0123456789';
+      // Longer than two blocks of eight words, so that a character falls in a block, between
+      // blocks and in the words after the last block.
+      const body = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
       for (let offset = 0; offset < 4; offset++) {
-        for (let at = 0; at < body.length; at += 5) {
+        for (let at = 0; at < body.length; at += 3) {
           for (let c = 0; c < 0x20; c++) {
             const text = `<a>${body.slice(0, at)}${String.fromCharCode(c)}${body.slice(at)}</a>`;
             // A view into a larger buffer at `offset`, as a Buffer slice of a received message is.
