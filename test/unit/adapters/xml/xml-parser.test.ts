@@ -288,6 +288,43 @@ describe('parseXml', () => {
     });
   });
 
+  describe('code units (the bytes of an ASCII document, a copy of any other text)', () => {
+    /** The tree without parent links, or the error with its position. */
+    const outcome = (input: string | Uint8Array): string => {
+      try {
+        const doc = parseXml(input);
+        return JSON.stringify(doc.root, (key, value: unknown) => (key === 'parent' ? undefined : value));
+      } catch (err) {
+        assert.ok(err instanceof XmlParseError, String(err));
+        return `${err.reason} ${err.line}:${err.column} ${err.message}`;
+      }
+    };
+
+    it('reads every prefix of a document alike from a string, ASCII bytes and UTF-8 bytes', () => {
+      const ascii =
+        '<?xml version="1.0"?>\n<a:x xmlns:a="urn:a" k=\'v\'>\r\n <b c="1 &amp;\t2">t&#x41;]<![CDATA[c]]></b>' +
+        '<!--c--><?p d?><e/><f  g = "h" /></a:x>';
+      const other = ascii.replace('<b c', '<bé c').replace('</b>', '</bé>').replace('t&#x41;', 'tü&#x41;');
+      let refusals = 0;
+      for (let length = 0; length <= ascii.length; length++) {
+        const text = ascii.slice(0, length);
+        const expected = outcome(text);
+        if (!expected.startsWith('{')) refusals++;
+        assert.equal(outcome(Buffer.from(text)), expected, text);
+        // A plain Uint8Array (not a Buffer) as well.
+        assert.equal(outcome(new Uint8Array(Buffer.from(text))), expected, text);
+      }
+      assert.ok(refusals > 50);
+      assert.ok(outcome(ascii).startsWith('{'));
+      for (let length = 0; length <= other.length; length++) {
+        const text = other.slice(0, length);
+        // A cut inside a surrogate pair cannot happen here: é and ü are one code unit each.
+        assert.equal(outcome(Buffer.from(text, 'utf8')), outcome(text), text);
+      }
+      assert.ok(outcome(other).includes('"local":"bé"'));
+    });
+  });
+
   describe('scanXml (events instead of a tree)', () => {
     /** The tree as the events it stands for: start (name, uri, attributes, line, column, index), text, end. */
     const treeEvents = (el: XmlElement, out: string[] = []): string[] => {
