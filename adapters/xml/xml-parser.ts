@@ -718,15 +718,18 @@ class Scanner {
 
   /**
    * Whether the name of `el` followed by `>` stands at `pos`. The `>` is tested first (a cheap
-   * miss), then the slice is compared with the start tag's name in one string comparison: faster
-   * than comparing character by character in a loop or startsWith() (measured, A/B in one process).
+   * miss), then the code units are compared with those of the start tag's name (just after its
+   * `<`): with code units, a loop is faster than a slice compared with the name in one string
+   * comparison, which allocated the slice (measured: the scan of a 6 KB declaration 20.6 -> 18.4 µs;
+   * with charCodeAt() the slice had been the faster).
    */
   private closesWith(el: MutableElement, pos: number): boolean {
-    const text = this.text;
     const codes = this.codes;
-    const name = el.name;
-    const length = name.length;
-    return codes[pos + length]! === 0x3e /* > */ && text.slice(pos, pos + length) === name;
+    const end = pos + el.name.length;
+    if (codes[end]! !== 0x3e /* > */) return false;
+    const toStartTag = el.start + 1 - pos;
+    for (let i = pos; i < end; i++) if (codes[i]! !== codes[i + toStartTag]!) return false;
+    return true;
   }
 
   /** Ends `el` (popped already) at `end`, just after its end tag. */

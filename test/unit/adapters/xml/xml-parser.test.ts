@@ -117,6 +117,23 @@ describe('parseXml', () => {
       refused('text', 'syntax', /text data outside of root/);
     });
 
+    it('matches an end tag to its start tag code unit by code unit, at any position', () => {
+      for (const input of [(t: string) => t, (t: string) => Buffer.from(t)]) {
+        assert.equal(parseXml(input('<p:abc xmlns:p="urn:p"><d/></p:abc >')).root.local, 'abc');
+        for (const [text, expected] of [
+          ['<abc></abd>', 'expected </abc>'],
+          ['<abc></xbc>', 'expected </abc>'],
+          ['<abc></abcd>', 'expected </abc>'],
+          ['<abcd></abc>', 'expected </abcd>'],
+          ['<p:abc xmlns:p="urn:p"></q:abc>', 'expected </p:abc>'],
+          ['<a><bé></bè></a>', 'expected </bé>'],
+          ['<abc></abc', 'malformed close tag'],
+        ]) {
+          refused(input(text!), 'syntax', new RegExp(expected!));
+        }
+      }
+    });
+
     it('refuses what XML 1.0 and Namespaces in XML 1.0 forbid, naming the position', () => {
       refused('<a>x]]>y</a>', 'syntax', /line 1, column 5: the string "]]>" is disallowed/);
       refused('<a><!-- x -- y --></a>', 'syntax', /"--" is not allowed in a comment/);
