@@ -106,21 +106,26 @@ interface MutableElement {
  * (`limit`), a non-UTF-8 document (`encoding`), and any well-formedness or namespace error (`syntax`).
  */
 export function parseXml(input: Uint8Array | string, options: XmlParseOptions = {}): XmlDocument {
-  const { text, notXmlChar } = documentText(input, options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes);
-  return new Scanner(text, options, undefined).document(notXmlChar);
+  const { text, codes, notXmlChar } = documentText(input, options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes);
+  return new Scanner(text, codes, options, undefined).document(notXmlChar);
 }
 
 /**
- * The text of `input` and the pattern that finds a character outside the XML Char production in
- * it, or undefined when the bytes were checked already: ASCII bytes (one SIMD pass, isAscii) are
- * checked for control characters four at a time and taken as Latin-1 (a copy), instead of a
- * UTF-8 decode and a regular expression over the text (which measured a quarter of a scan).
+ * The text of `input`, its code units, and the pattern that finds a character outside the XML
+ * Char production in it, or undefined when the bytes were checked already: ASCII bytes (one SIMD
+ * pass, isAscii) are checked for control characters four at a time and taken as Latin-1 (a copy),
+ * instead of a UTF-8 decode and a regular expression over the text (which measured a quarter of a
+ * scan). Those bytes are also the text's code units, index for index.
  */
-function documentText(input: Uint8Array | string, maxBytes: number): { text: string; notXmlChar?: RegExp } {
+function documentText(
+  input: Uint8Array | string,
+  maxBytes: number,
+): { text: string; codes: CodeUnits; notXmlChar?: RegExp } {
   if (typeof input === 'string') {
     if (input.length > maxBytes)
       throw new XmlParseError('limit', `${input.length} characters exceed the limit of ${maxBytes}`, 0, 0);
-    return { text: input.charCodeAt(0) === 0xfeff ? input.slice(1) : input, notXmlChar: NOT_XML_CHAR };
+    const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+    return { text, codes: codeUnitsOf(text), notXmlChar: NOT_XML_CHAR };
   }
   if (input.length > maxBytes)
     throw new XmlParseError('limit', `${input.length} bytes exceed the limit of ${maxBytes}`, 0, 0);
@@ -128,18 +133,41 @@ function documentText(input: Uint8Array | string, maxBytes: number): { text: str
   if (isAscii(input)) {
     const text = Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
     // A control character found: the regular expression names it, as for any other document.
-    return hasControlCharacter(input) ? { text, notXmlChar: NOT_XML_CHAR_DECODED } : { text };
+    return hasControlCharacter(input)
+      ? { text, codes: input, notXmlChar: NOT_XML_CHAR_DECODED }
+      : { text, codes: input };
   }
-  return { text: decodeUtf8(input), notXmlChar: NOT_XML_CHAR_DECODED };
+  const text = decodeUtf8(input);
+  return { text, codes: codeUnitsOf(text), notXmlChar: NOT_XML_CHAR_DECODED };
 }
 
-/** 0x01 in every byte: with it, `(w - ONES * n) & ~w & ONES * 0x80` flags a word with a byte below n. */
+/**
+ * The UTF-16 code units of a document's text, index for index, which the scanner reads instead of
+ * text.charCodeAt(): a typed array load is one machine load, where charCodeAt() first finds out
+ * how the string is stored (measured: the scan of a 6 KB declaration 24 -> 20 µs). An ASCII
+ * document's bytes are its code units as they are; other text is copied once. Read past the end,
+ * a typed array gives undefined, which fails every comparison as charCodeAt()'s NaN does.
+ */
+type CodeUnits = Uint8Array | Uint16Array;
+
+function codeUnitsOf(text: string): Uint16Array {
+  const codes = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
+  return codes;
+}
+
+/** 0x01 in every byte: with it, `(w - ONES * n) & ONES * 0x80` flags an ASCII word with a byte below n. */
 const BYTE_ONES = 0x01010101;
+const BELOW_SPACE = BYTE_ONES * 0x20;
+const HIGH_BITS = BYTE_ONES * 0x80;
 
 /**
  * Whether ASCII `bytes` hold a control character other than tab, line feed and carriage return
  * (the only ones below 0x20 that XML 1.0 allows). Four bytes at a time: a word with a byte below
- * 0x20 (exact for a limit of at most 0x80) has its bytes looked at one by one.
+ * 0x20 (exact for a limit of at most 0x80) has its bytes looked at one by one. The bytes are
+ * ASCII (isAscii() passed), so no byte has its high bit set before the subtraction: the usual
+ * `& ~w` of the test is not needed. Eight words are tested together, their results or-ed, which
+ * measured 2.5 times faster than one word per iteration (1.7 -> 0.63 µs for a 6 KB document).
  */
 function hasControlCharacter(bytes: Uint8Array): boolean {
   const length = bytes.length;
@@ -148,9 +176,23 @@ function hasControlCharacter(bytes: Uint8Array): boolean {
   const words = (length - head) >>> 2;
   if (words > 0) {
     const view = new Uint32Array(bytes.buffer, bytes.byteOffset + head, words);
-    for (let k = 0; k < words; k++) {
-      const w = view[k]!;
-      if (((w - BYTE_ONES * 0x20) & ~w & (BYTE_ONES * 0x80)) === 0) continue;
+    let k = 0;
+    for (; k + 8 <= words; k += 8) {
+      const borrows =
+        (view[k]! - BELOW_SPACE) |
+        (view[k + 1]! - BELOW_SPACE) |
+        (view[k + 2]! - BELOW_SPACE) |
+        (view[k + 3]! - BELOW_SPACE) |
+        (view[k + 4]! - BELOW_SPACE) |
+        (view[k + 5]! - BELOW_SPACE) |
+        (view[k + 6]! - BELOW_SPACE) |
+        (view[k + 7]! - BELOW_SPACE);
+      if ((borrows & HIGH_BITS) === 0) continue;
+      const at = head + k * 4;
+      for (let i = at; i < at + 32; i++) if (isDisallowedControl(bytes[i]!)) return true;
+    }
+    for (; k < words; k++) {
+      if (((view[k]! - BELOW_SPACE) & HIGH_BITS) === 0) continue;
       const at = head + k * 4;
       for (let i = at; i < at + 4; i++) if (isDisallowedControl(bytes[i]!)) return true;
     }
@@ -173,8 +215,8 @@ export function scanXml(
   handler: XmlEventHandler,
   options: Omit<XmlParseOptions, 'keepComments'> = {},
 ): number {
-  const { text, notXmlChar } = documentText(input, options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes);
-  return new Scanner(text, options, handler).document(notXmlChar).elementCount;
+  const { text, codes, notXmlChar } = documentText(input, options.maxBytes ?? XML_DEFAULT_LIMITS.maxBytes);
+  return new Scanner(text, codes, options, handler).document(notXmlChar).elementCount;
 }
 
 class Scanner {
@@ -186,7 +228,12 @@ class Scanner {
   private readonly keepWhitespace: boolean;
   private readonly keepComments: boolean;
   private readonly lines: LineCursor;
-  private readonly stack: MutableElement[] = [];
+  /**
+   * The innermost open element (its `parent` the next one out), and how many are open: the open
+   * elements need no array of their own, which measured 5% of a scan in pushes and reads.
+   */
+  private openElement: MutableElement | undefined;
+  private depth = 0;
   private readonly scopes: Bindings[] = [];
   private scope: Bindings;
   private root: MutableElement | undefined;
@@ -208,6 +255,8 @@ class Scanner {
 
   constructor(
     private readonly text: string,
+    /** The code units of `text` (see CodeUnits): every character the scan looks at is read here. */
+    private readonly codes: CodeUnits,
     options: XmlParseOptions,
     /** Event mode (scanXml): elements and text go to it, and no tree is built. */
     private readonly handler: XmlEventHandler | undefined,
@@ -233,28 +282,29 @@ class Scanner {
   /** Parses the whole text; `notXmlChar` finds a character outside the Char production (undefined: none). */
   document(notXmlChar: RegExp | undefined): XmlDocument {
     const text = this.text;
+    const codes = this.codes;
     const bad = notXmlChar?.exec(text);
     if (bad) {
       const code = bad[0].codePointAt(0)!;
       this.fail('syntax', `disallowed character U+${code.toString(16).toUpperCase().padStart(4, '0')}`, bad.index);
     }
     let pos = 0;
-    if (text.startsWith('<?xml', 0) && isSpace(text.charCodeAt(5))) pos = this.xmlDeclaration();
+    if (text.startsWith('<?xml', 0) && isSpace(codes[5]!)) pos = this.xmlDeclaration();
     const length = this.length;
     while (pos < length) {
       // Markup often follows markup (`</a><b>`): no text to look at before the '<' already there.
-      if (text.charCodeAt(pos) !== 0x3c /* < */) {
+      if (codes[pos]! !== 0x3c /* < */) {
         pos = this.characterData(pos);
         if (pos >= length) break;
       }
       const lt = pos;
-      const next = text.charCodeAt(lt + 1);
+      const next = codes[lt + 1]!;
       if (next === 0x2f /* / */) pos = this.closeTag(lt);
       else if (next === 0x3f /* ? */) pos = this.processingInstruction(lt);
       else if (next === 0x21 /* ! */) pos = this.bang(lt);
       else pos = this.openTag(lt);
     }
-    const open = this.stack[this.stack.length - 1];
+    const open = this.openElement;
     if (open) this.fail('syntax', `unclosed tag: ${open.name}`, length);
     if (!this.root) this.fail('syntax', 'no root element', length);
     return { root: this.root, declaration: this.declaration, text, elementCount: this.elements };
@@ -288,6 +338,7 @@ class Scanner {
    */
   private characterData(start: number): number {
     const text = this.text;
+    const codes = this.codes;
     const length = this.length;
     let onlySpace = true;
     let ampersand = false;
@@ -296,7 +347,7 @@ class Scanner {
     let forbidden = -1;
     let end = start;
     for (; end < length; end++) {
-      const c = text.charCodeAt(end);
+      const c = codes[end]!;
       if (c === 0x3c /* < */) break;
       if (c === 0x20 || c === 0x0a || c === 0x09) continue;
       if (c === 0x0d) carriageReturn = true;
@@ -307,13 +358,13 @@ class Scanner {
           c === 0x3e /* > */ &&
           forbidden < 0 &&
           end - start >= 2 &&
-          text.charCodeAt(end - 1) === 0x5d /* ] */ &&
-          text.charCodeAt(end - 2) === 0x5d
+          codes[end - 1]! === 0x5d /* ] */ &&
+          codes[end - 2]! === 0x5d
         )
           forbidden = end - 2;
       }
     }
-    const parent = this.stack[this.stack.length - 1];
+    const parent = this.openElement;
     if (!parent) {
       if (!onlySpace) this.fail('syntax', 'text data outside of root node', start);
       return end;
@@ -381,11 +432,12 @@ class Scanner {
   /** `<!--`, `<![CDATA[` or a refused `<!DOCTYPE`. */
   private bang(lt: number): number {
     const text = this.text;
+    const codes = this.codes;
     if (text.startsWith('<!--', lt)) {
       const dashes = text.indexOf('--', lt + 4);
       if (dashes < 0) this.fail('syntax', 'unterminated comment', lt);
-      if (text.charCodeAt(dashes + 2) !== 0x3e /* > */) this.fail('syntax', `"--" is not allowed in a comment`, dashes);
-      const parent = this.stack[this.stack.length - 1];
+      if (codes[dashes + 2]! !== 0x3e /* > */) this.fail('syntax', `"--" is not allowed in a comment`, dashes);
+      const parent = this.openElement;
       if (this.keepComments && parent) {
         parent.children.push({ kind: 'comment', text: this.literal(text.slice(lt + 4, dashes), false) });
       }
@@ -394,7 +446,7 @@ class Scanner {
     if (text.startsWith('<![CDATA[', lt)) {
       const close = text.indexOf(']]>', lt + 9);
       if (close < 0) this.fail('syntax', 'unterminated CDATA section', lt);
-      const parent = this.stack[this.stack.length - 1];
+      const parent = this.openElement;
       if (!parent) this.fail('syntax', 'text data outside of root node', lt);
       const value = this.literal(text.slice(lt + 9, close), false);
       if (this.handler) this.handler.text(value);
@@ -408,6 +460,7 @@ class Scanner {
   /** `<?target ...?>`: checked and skipped (no vocabulary the node reads uses them). */
   private processingInstruction(lt: number): number {
     const text = this.text;
+    const codes = this.codes;
     const close = text.indexOf('?>', lt + 2);
     if (close < 0) this.fail('syntax', 'unterminated processing instruction', lt);
     const nameEnd = this.nameEnd(lt + 2);
@@ -418,7 +471,7 @@ class Scanner {
     if (target.toLowerCase() === 'xml') {
       this.fail('syntax', 'an XML declaration is allowed only at the start of the document', lt);
     }
-    if (nameEnd !== close && !isSpace(text.charCodeAt(nameEnd))) {
+    if (nameEnd !== close && !isSpace(codes[nameEnd]!)) {
       this.fail('syntax', 'processing instruction target not followed by white space', nameEnd);
     }
     return close + 2;
@@ -426,10 +479,10 @@ class Scanner {
 
   /** Where the name-like run of characters starting at `pos` ends (validated by the caller). */
   private nameEnd(pos: number): number {
-    const text = this.text;
+    const codes = this.codes;
     const length = this.length;
     while (pos < length) {
-      const c = text.charCodeAt(pos);
+      const c = codes[pos]!;
       // Non-ASCII characters are taken here and checked by isQName() with the full Name production.
       if (c < 0x80 && ASCII_NAME[c] === 0) break;
       pos++;
@@ -443,17 +496,18 @@ class Scanner {
    */
   private qnameEnd(pos: number): number {
     const text = this.text;
+    const codes = this.codes;
     const length = this.length;
     const start = pos;
     // Letters and underscores (most names are nothing else) change none of the state below: they
-    // are passed in a loop of their own (a code past the end is NaN and ends it).
-    let c0 = text.charCodeAt(pos);
-    while (c0 < 0x80 && QNAME_KIND[c0] === 1) c0 = text.charCodeAt(++pos);
+    // are passed in a loop of their own (past the end a read gives undefined, which ends it).
+    let c0 = codes[pos]!;
+    while (c0 < 0x80 && QNAME_KIND[c0] === 1) c0 = codes[++pos]!;
     let colon = -1;
     let valid = true;
     let ascii = true;
     for (; pos < length; pos++) {
-      const c = text.charCodeAt(pos);
+      const c = codes[pos]!;
       if (c >= 0x80) {
         ascii = false;
         continue;
@@ -476,15 +530,16 @@ class Scanner {
   }
 
   private skipSpace(pos: number): number {
-    const text = this.text;
-    while (pos < this.length && isSpace(text.charCodeAt(pos))) pos++;
+    const codes = this.codes;
+    while (pos < this.length && isSpace(codes[pos]!)) pos++;
     return pos;
   }
 
   private openTag(lt: number): number {
     const text = this.text;
+    const codes = this.codes;
     if (this.rootClosed) this.fail('syntax', 'text data outside of root node (a second root element)', lt);
-    if (this.stack.length >= this.maxDepth) this.fail('limit', `elements nested deeper than ${this.maxDepth}`, lt);
+    if (this.depth >= this.maxDepth) this.fail('limit', `elements nested deeper than ${this.maxDepth}`, lt);
     if (++this.elements > this.maxElements) this.fail('limit', `more than ${this.maxElements} elements`, lt);
     const nameEnd = this.qnameEnd(lt + 1);
     const name = text.slice(lt + 1, nameEnd);
@@ -501,13 +556,13 @@ class Scanner {
     let selfClosing = false;
     for (;;) {
       const afterSpace = this.skipSpace(pos);
-      const c = text.charCodeAt(afterSpace);
+      const c = codes[afterSpace]!;
       if (c === 0x3e /* > */) {
         pos = afterSpace + 1;
         break;
       }
       if (c === 0x2f /* / */) {
-        if (text.charCodeAt(afterSpace + 1) !== 0x3e) this.fail('syntax', 'expected "/>"', afterSpace);
+        if (codes[afterSpace + 1]! !== 0x3e) this.fail('syntax', 'expected "/>"', afterSpace);
         pos = afterSpace + 2;
         selfClosing = true;
         break;
@@ -524,9 +579,9 @@ class Scanner {
         );
       }
       const eq = this.skipSpace(attrEnd);
-      if (text.charCodeAt(eq) !== 0x3d /* = */) this.fail('syntax', `attribute '${attrName}' has no value`, eq);
+      if (codes[eq]! !== 0x3d /* = */) this.fail('syntax', `attribute '${attrName}' has no value`, eq);
       const open = this.skipSpace(eq + 1);
-      const quote = text.charCodeAt(open);
+      const quote = codes[open]!;
       if (quote !== 0x22 && quote !== 0x27) this.fail('syntax', `attribute '${attrName}': value not quoted`, open);
       const close = text.indexOf(quote === 0x22 ? '"' : "'", open + 1);
       if (close < 0) this.fail('syntax', `attribute '${attrName}': unterminated value`, open);
@@ -534,7 +589,7 @@ class Scanner {
       // character to normalise; most values (codes, a path) have none and are used as sliced.
       let plain = true;
       for (let i = open + 1; i < close; i++) {
-        const v = text.charCodeAt(i);
+        const v = codes[i]!;
         if (v === 0x3c /* < */) this.fail('syntax', `attribute '${attrName}': "<" is not allowed in a value`, i);
         if (v === 0x26 /* & */ || v === 0x09 || v === 0x0a || v === 0x0d) plain = false;
       }
@@ -556,7 +611,7 @@ class Scanner {
     }
 
     const el = this.element(name, colon, lt, names, values);
-    const parent = this.stack[this.stack.length - 1];
+    const parent = this.openElement;
     const handler = this.handler;
     if (!parent) this.root = el;
     else if (!handler) parent.children.push(el);
@@ -566,7 +621,8 @@ class Scanner {
       if (!parent) this.rootClosed = true;
       if (handler) handler.endElement(el);
     } else {
-      this.stack.push(el);
+      this.openElement = el;
+      this.depth++;
       this.scopes.push(this.scope);
     }
     return pos;
@@ -638,7 +694,7 @@ class Scanner {
       attributes,
       namespaces,
       children: this.handler ? NO_CHILDREN : [],
-      parent: this.stack[this.stack.length - 1],
+      parent: this.openElement,
       line,
       column,
       start: lt,
@@ -653,7 +709,12 @@ class Scanner {
 
   private closeTag(lt: number): number {
     const text = this.text;
-    const el = this.stack.pop();
+    const codes = this.codes;
+    const el = this.openElement;
+    if (el) {
+      this.openElement = el.parent;
+      this.depth--;
+    }
     // The usual case, `</name>` of the open element, without taking the name out of the text.
     if (el && this.closesWith(el, lt + 2)) return this.closed(el, lt + 3 + el.name.length);
     const nameEnd = this.nameEnd(lt + 2);
@@ -661,27 +722,31 @@ class Scanner {
     if (!el) this.fail('syntax', `unexpected close tag </${name}>`, lt);
     if (name !== el.name) this.fail('syntax', `unexpected close tag </${name}> (expected </${el.name}>)`, lt);
     const gt = this.skipSpace(nameEnd);
-    if (text.charCodeAt(gt) !== 0x3e /* > */) this.fail('syntax', `malformed close tag </${name}>`, gt);
+    if (codes[gt]! !== 0x3e /* > */) this.fail('syntax', `malformed close tag </${name}>`, gt);
     return this.closed(el, gt + 1);
   }
 
   /**
    * Whether the name of `el` followed by `>` stands at `pos`. The `>` is tested first (a cheap
-   * miss), then the slice is compared with the start tag's name in one string comparison: faster
-   * than comparing character by character in a loop or startsWith() (measured, A/B in one process).
+   * miss), then the code units are compared with those of the start tag's name (just after its
+   * `<`): with code units, a loop is faster than a slice compared with the name in one string
+   * comparison, which allocated the slice (measured: the scan of a 6 KB declaration 20.6 -> 18.4 µs;
+   * with charCodeAt() the slice had been the faster).
    */
   private closesWith(el: MutableElement, pos: number): boolean {
-    const text = this.text;
-    const name = el.name;
-    const length = name.length;
-    return text.charCodeAt(pos + length) === 0x3e /* > */ && text.slice(pos, pos + length) === name;
+    const codes = this.codes;
+    const end = pos + el.name.length;
+    if (codes[end]! !== 0x3e /* > */) return false;
+    const toStartTag = el.start + 1 - pos;
+    for (let i = pos; i < end; i++) if (codes[i]! !== codes[i + toStartTag]!) return false;
+    return true;
   }
 
   /** Ends `el` (popped already) at `end`, just after its end tag. */
   private closed(el: MutableElement, end: number): number {
     el.end = end;
     this.scope = this.scopes.pop()!;
-    if (this.stack.length === 0) this.rootClosed = true;
+    if (this.depth === 0) this.rootClosed = true;
     if (this.handler) this.handler.endElement(el);
     return end;
   }

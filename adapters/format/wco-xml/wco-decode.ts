@@ -7,7 +7,7 @@ import { FormatInvalidError } from '../../../node/src/canonical';
 import { attributeValue, textContent, xpathOf, type XmlAttribute, type XmlDocument, type XmlElement } from '../../xml';
 import type { MessageRule } from '../json/json-schema';
 import { DECLARATION_TYPES, NS, RESPONSE_FUNCTIONS, parseWcoDateTime } from './wco-codes';
-import { MAX_EXTENSION_FIELDS, applyExtensionField } from './wco-extension';
+import { ExtensionFields, MAX_EXTENSION_FIELDS, applyExtensionField } from './wco-extension';
 
 type Json = Record<string, unknown>;
 const ENVELOPE = 'gnc.v1.Envelope';
@@ -315,7 +315,7 @@ export function decodeWco(doc: XmlDocument, bytes: Uint8Array, rule: MessageRule
     const fields = extension.children.filter((c): c is XmlElement => c.kind === 'element');
     if (fields.length > MAX_EXTENSION_FIELDS) r.fail(extension, `more than ${MAX_EXTENSION_FIELDS} fields`);
     // The WCO elements have set their fields by now: the extension may only add to them.
-    const fromExtension = new Set<string>();
+    const fromExtension = new ExtensionFields();
     for (const f of fields) {
       if (f.local !== 'Field' || f.uri !== NS.gnc) r.fail(f, 'gnc:Extension holds gnc:Field elements only');
       const path = attributeValue(f, 'path') ?? r.fail(f, "gnc:Field needs a 'path' attribute");

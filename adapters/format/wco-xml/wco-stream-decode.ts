@@ -15,7 +15,7 @@ import { XmlParseError, scanXml, type XmlElement, type XmlEventHandler } from '.
 import type { MessageRule } from '../json/json-schema';
 import { DECLARATION_TYPES, NS, parseWcoDateTime } from './wco-codes';
 import { deriveHeader, type WcoDecoded } from './wco-decode';
-import { MAX_EXTENSION_FIELDS, applyExtensionField } from './wco-extension';
+import { ExtensionFields, MAX_EXTENSION_FIELDS, applyExtensionField } from './wco-extension';
 
 type Json = Record<string, unknown>;
 
@@ -570,7 +570,7 @@ class StreamReader implements XmlEventHandler {
     if (Object.keys(this.shipment).length) this.declaration.goodsShipment = this.shipment;
     const fields = this.extensionFields;
     if (fields.length > 0) {
-      const fromExtension = new Set<string>();
+      const fromExtension = new ExtensionFields();
       // A field the extension cannot apply throws FormatInvalidError: handed over for the XPath.
       for (let i = 0; i < fields.length; i += 2) {
         applyExtensionField(this.envelope, rule, fields[i]!, fields[i + 1]!, fromExtension, NO_XPATH);

@@ -234,6 +234,36 @@ describe('wco-xml message format', () => {
       invalid(() => format.decode(Buffer.from(sparse)), /skips items/);
     });
 
+    it('applies extension paths whatever their order, from one message to the next', () => {
+      // Each path is first compared with the one that followed the previous path last time: the
+      // same order, then a reversed one, an interleaved one, and the first again must all decode alike.
+      const xml = Buffer.from(format.encode(declaration)).toString('utf8');
+      const block = /<gnc:Extension>(.*)<\/gnc:Extension>/s.exec(xml)!;
+      const fields = block[1]!.match(/<gnc:Field [^>]*>[^<]*<\/gnc:Field>/g)!;
+      assert.ok(fields.length > 4);
+      const withFields = (list: readonly string[]): Buffer =>
+        Buffer.from(xml.replace(block[0], `<gnc:Extension>${list.join('')}</gnc:Extension>`));
+      const expected = canonical(declaration);
+      const interleaved = [...fields.filter((_, i) => i % 2 === 1), ...fields.filter((_, i) => i % 2 === 0)];
+      for (const list of [fields, fields, [...fields].reverse(), interleaved, fields.slice(2), fields]) {
+        const decoded = format.decode(withFields(list));
+        if (list.length === fields.length) assert.deepEqual(semantic(decoded), expected);
+        else assert.equal(decoded.declaration?.lane, declaration.declaration?.lane);
+      }
+      // A field given twice (the later one stands) and a WCO value in the same holder, in either order.
+      const lrn = `<gnc:Field path="declaration.lrn">${declaration.declaration?.lrn}</gnc:Field>`;
+      const status = (value: string): string => `<gnc:Field path="declaration.status">${value}</gnc:Field>`;
+      const { DECLARATION_STATUS_RELEASED: released, DECLARATION_STATUS_LODGED: lodged } = v1.DeclarationStatus;
+      assert.equal(declaration.declaration?.status, released);
+      for (const [list, stands] of [
+        [[status('DECLARATION_STATUS_LODGED'), ...fields], released],
+        [[...fields, status('DECLARATION_STATUS_LODGED')], lodged],
+      ] as const) {
+        assert.equal(format.decode(withFields(list)).declaration?.status, stands);
+        invalid(() => format.decode(withFields([...list, lrn.replace('>', '>X')])), /lrn' is set by a WCO element too/);
+      }
+    });
+
     it("with unmapped: 'reject', refuses content without a canonical field, naming its XPath", () => {
       const strict = wcoXmlFormat({ unmapped: 'reject' })({});
       assert.deepEqual(semantic(strict.decode(format.encode(declaration))), canonical(declaration));

@@ -117,6 +117,23 @@ describe('parseXml', () => {
       refused('text', 'syntax', /text data outside of root/);
     });
 
+    it('matches an end tag to its start tag code unit by code unit, at any position', () => {
+      for (const input of [(t: string) => t, (t: string) => Buffer.from(t)]) {
+        assert.equal(parseXml(input('<p:abc xmlns:p="urn:p"><d/></p:abc >')).root.local, 'abc');
+        for (const [text, expected] of [
+          ['<abc></abd>', 'expected </abc>'],
+          ['<abc></xbc>', 'expected </abc>'],
+          ['<abc></abcd>', 'expected </abc>'],
+          ['<abcd></abc>', 'expected </abcd>'],
+          ['<p:abc xmlns:p="urn:p"></q:abc>', 'expected </p:abc>'],
+          ['<a><bé></bè></a>', 'expected </bé>'],
+          ['<abc></abc', 'malformed close tag'],
+        ]) {
+          refused(input(text!), 'syntax', new RegExp(expected!));
+        }
+      }
+    });
+
     it('refuses what XML 1.0 and Namespaces in XML 1.0 forbid, naming the position', () => {
       refused('<a>x]]>y</a>', 'syntax', /line 1, column 5: the string "]]>" is disallowed/);
       refused('<a><!-- x -- y --></a>', 'syntax', /"--" is not allowed in a comment/);
@@ -257,11 +274,13 @@ describe('parseXml', () => {
     });
   });
 
-  describe('ASCII documents (checked four bytes at a time)', () => {
+  describe('ASCII documents (checked four bytes at a time, eight words together)', () => {
     it('refuses every control character but tab, LF and CR, at any position and byte alignment', () => {
-      const body = 'abcdefghijklmnopqrstuvwxyz0123456789';
+      // Longer than two blocks of eight words, so that a character falls in a block, between
+      // blocks and in the words after the last block.
+      const body = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
       for (let offset = 0; offset < 4; offset++) {
-        for (let at = 0; at < body.length; at += 5) {
+        for (let at = 0; at < body.length; at += 3) {
           for (let c = 0; c < 0x20; c++) {
             const text = `<a>${body.slice(0, at)}${String.fromCharCode(c)}${body.slice(at)}</a>`;
             // A view into a larger buffer at `offset`, as a Buffer slice of a received message is.
@@ -283,6 +302,43 @@ describe('parseXml', () => {
       const doc = parseXml(Buffer.from(text));
       assert.equal(doc.text, text);
       assert.equal(textContent(doc.root), 'plain ASCII\ttext & more\n1');
+    });
+  });
+
+  describe('code units (the bytes of an ASCII document, a copy of any other text)', () => {
+    /** The tree without parent links, or the error with its position. */
+    const outcome = (input: string | Uint8Array): string => {
+      try {
+        const doc = parseXml(input);
+        return JSON.stringify(doc.root, (key, value: unknown) => (key === 'parent' ? undefined : value));
+      } catch (err) {
+        assert.ok(err instanceof XmlParseError, String(err));
+        return `${err.reason} ${err.line}:${err.column} ${err.message}`;
+      }
+    };
+
+    it('reads every prefix of a document alike from a string, ASCII bytes and UTF-8 bytes', () => {
+      const ascii =
+        '<?xml version="1.0"?>\n<a:x xmlns:a="urn:a" k=\'v\'>\r\n <b c="1 &amp;\t2">t&#x41;]<![CDATA[c]]></b>' +
+        '<!--c--><?p d?><e/><f  g = "h" /></a:x>';
+      const other = ascii.replace('<b c', '<bé c').replace('</b>', '</bé>').replace('t&#x41;', 'tü&#x41;');
+      let refusals = 0;
+      for (let length = 0; length <= ascii.length; length++) {
+        const text = ascii.slice(0, length);
+        const expected = outcome(text);
+        if (!expected.startsWith('{')) refusals++;
+        assert.equal(outcome(Buffer.from(text)), expected, text);
+        // A plain Uint8Array (not a Buffer) as well.
+        assert.equal(outcome(new Uint8Array(Buffer.from(text))), expected, text);
+      }
+      assert.ok(refusals > 50);
+      assert.ok(outcome(ascii).startsWith('{'));
+      for (let length = 0; length <= other.length; length++) {
+        const text = other.slice(0, length);
+        // A cut inside a surrogate pair cannot happen here: é and ü are one code unit each.
+        assert.equal(outcome(Buffer.from(text, 'utf8')), outcome(text), text);
+      }
+      assert.ok(outcome(other).includes('"local":"bé"'));
     });
   });
 
