@@ -610,6 +610,8 @@ class Scanner {
       pos = close + 1;
     }
 
+    // The scope around this element: its own declarations end with it (self-closing or not).
+    const outerScope = this.scope;
     const el = this.element(name, colon, lt, names, values);
     const parent = this.openElement;
     const handler = this.handler;
@@ -619,11 +621,12 @@ class Scanner {
     if (selfClosing) {
       el.end = pos;
       if (!parent) this.rootClosed = true;
+      this.scope = outerScope;
       if (handler) handler.endElement(el);
     } else {
       this.openElement = el;
       this.depth++;
-      this.scopes.push(this.scope);
+      this.scopes.push(outerScope);
     }
     return pos;
   }

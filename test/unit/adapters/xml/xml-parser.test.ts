@@ -53,6 +53,29 @@ describe('parseXml', () => {
       assert.equal(doc.declaration?.encoding, 'UTF-8');
     });
 
+    it("ends an element's namespace declarations with the element, self-closing or not", () => {
+      for (const first of ['<a xmlns="urn:d" xmlns:p="urn:p"></a>', '<a xmlns="urn:d" xmlns:p="urn:p"/>']) {
+        for (const input of [`<r>${first}<b/></r>`, Buffer.from(`<r>${first}<b/></r>`)]) {
+          const doc = parseXml(input);
+          const [a, b] = doc.root.children as XmlElement[];
+          assert.equal(a?.uri, 'urn:d');
+          assert.equal(b?.uri, '', `the sibling after ${first} is in no namespace`);
+          const uris: string[] = [];
+          scanXml(input, {
+            startElement: (el) => uris.push(el.uri),
+            text: () => undefined,
+            endElement: () => undefined,
+          });
+          assert.deepEqual(uris, ['', 'urn:d', '']);
+        }
+        refused(`<r>${first}<p:b/></r>`, 'syntax', /unbound namespace prefix: "p"/);
+      }
+      // Children and their siblings still take what an ancestor declared.
+      const nested = parseXml('<r xmlns:p="urn:p"><a xmlns="urn:d"><p:b/></a><p:c/><d/></r>');
+      const [a, c, d] = nested.root.children as XmlElement[];
+      assert.deepEqual([(a?.children[0] as XmlElement).uri, a?.uri, c?.uri, d?.uri], ['urn:p', 'urn:d', 'urn:p', '']);
+    });
+
     it('names repeated siblings by position in xpathOf', () => {
       const doc = parseXml('<r><i/><i><j/></i></r>');
       const second = doc.root.children[1] as XmlElement;
