@@ -191,7 +191,8 @@ describe('gnc (command line)', function () {
         child.stdout.on('data', (d: Buffer) => {
           output += d.toString();
           const match = /API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (match?.[1]) resolve(match[1]);
+          // The last line of the start-up, printed in the tick that installs the SIGTERM handler.
+          if (match?.[1] && /\ntry: /.test(output)) resolve(match[1]);
         });
         child.on('exit', () => reject(new Error(`gnc start exited: ${output}`)));
       });
