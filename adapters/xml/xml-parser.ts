@@ -150,8 +150,17 @@ function documentText(
  */
 type CodeUnits = Uint8Array | Uint16Array;
 
+/** UTF-16LE bytes read as a Uint16Array are the code units only on a little-endian machine. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function codeUnitsOf(text: string): Uint16Array {
   const codes = new Uint16Array(text.length);
+  if (LITTLE_ENDIAN) {
+    // One native copy (Buffer's UTF-16LE encoder), where a loop of charCodeAt() cost a sixth of
+    // the decoding of a 17 KB non-ASCII declaration.
+    Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).write(text, 'utf16le');
+    return codes;
+  }
   for (let i = 0; i < text.length; i++) codes[i] = text.charCodeAt(i);
   return codes;
 }
