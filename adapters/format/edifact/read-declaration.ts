@@ -40,17 +40,18 @@ interface Gathered {
 // alone measured 2% of a CUSDEC -> WCO XML -> CUSDEC round trip.
 function only(node: GroupNode, tag: string): Segment[] {
   const out: Segment[] = [];
-  const segments = node.segments;
-  for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
+  collect(node, tag, out);
   return out;
 }
 function all(nodes: GroupNode[], tag: string): Segment[] {
   const out: Segment[] = [];
-  for (let n = 0; n < nodes.length; n++) {
-    const segments = nodes[n]!.segments;
-    for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
-  }
+  for (let n = 0; n < nodes.length; n++) collect(nodes[n]!, tag, out);
   return out;
+}
+/** Appends the segments of `node` with `tag` to `out`. */
+function collect(node: GroupNode, tag: string, out: Segment[]): void {
+  const segments = node.segments;
+  for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
 }
 
 /**
@@ -144,12 +145,6 @@ function cusdecItem(g: GroupNode): Item {
     }
   }
   return { trigger: g.segments[0]!, segments: g.segments, refs, moas, pacs, qtys: [] };
-}
-
-/** Appends the segments of `node` with `tag` to `out`. */
-function collect(node: GroupNode, tag: string, out: Segment[]): void {
-  const segments = node.segments;
-  for (let i = 0; i < segments.length; i++) if (segments[i]!.tag === tag) out.push(segments[i]!);
 }
 
 function gatherCusres(root: GroupNode): Gathered {

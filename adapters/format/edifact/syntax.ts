@@ -407,6 +407,9 @@ const TAGS: Array<string | undefined> = new Array<string | undefined>(36 * 36 * 
 
 const tagDigit = (c: number): number => (c <= 0x39 ? c - 0x30 : c - 0x41 + 10);
 
+/** The index in TAGS of the tag spelt by the character codes `a`, `b`, `c`. */
+const tagIndex = (a: number, b: number, c: number): number => (tagDigit(a) * 36 + tagDigit(b)) * 36 + tagDigit(c);
+
 const isTagCharacter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
 
 /** The tag string made before for the three characters of `text` at `at`, if they spell one. */
@@ -415,7 +418,7 @@ function knownTag(text: string, at: number): string | undefined {
   const b = text.charCodeAt(at + 1);
   const c = text.charCodeAt(at + 2);
   if (!isTagCharacter(a) || !isTagCharacter(b) || !isTagCharacter(c)) return undefined;
-  return TAGS[(tagDigit(a) * 36 + tagDigit(b)) * 36 + tagDigit(c)];
+  return TAGS[tagIndex(a, b, c)];
 }
 
 /**
@@ -426,7 +429,7 @@ function knownTag(text: string, at: number): string | undefined {
  * by character, and those comparisons were a quarter of matching a message's structure.
  */
 export function internedTag(tag: string): string {
-  const index = (tagDigit(tag.charCodeAt(0)) * 36 + tagDigit(tag.charCodeAt(1))) * 36 + tagDigit(tag.charCodeAt(2));
+  const index = tagIndex(tag.charCodeAt(0), tag.charCodeAt(1), tag.charCodeAt(2));
   const known = TAGS[index];
   if (known !== undefined) return known;
   const unique = Object.keys({ [tag]: 0 })[0]!;
