@@ -119,10 +119,14 @@ function parsePath(rule: MessageRule, path: string, where: () => string): readon
   }
   let parsed = cache?.get(path);
   if (!parsed) {
-    parsed = { path, steps: parseSteps(rule, path, where), next: undefined };
+    const steps = parseSteps(rule, path, where);
+    // Kept as a string of its own: the path read from a document is a slice of the document's
+    // text, which the engine keeps whole as long as the slice lives, and the cache outlives it.
+    const kept = Buffer.from(path, 'utf8').toString('utf8');
+    parsed = { path: kept, steps, next: undefined };
     if (!cache) parsedPaths.set(rule, (cache = new Map<string, ParsedPath>()));
     if (cache.size >= MAX_PARSED_PATHS) cache.clear();
-    cache.set(path, parsed);
+    cache.set(kept, parsed);
     lastRule = rule;
     lastCache = cache;
   }

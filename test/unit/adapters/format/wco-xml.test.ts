@@ -4,6 +4,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { messageFormats } from '../../../../adapters/format';
 import { wcoXmlFormat, type WcoXmlFormat } from '../../../../adapters/format/wco-xml';
 import { FormatInvalidError, encodeMessage, gnc } from '../../../../node/src/canonical';
@@ -198,6 +200,38 @@ describe('wco-xml message format', () => {
         () => format.decode(Buffer.from(twice)),
         /\/md:MetaData\/Declaration\/FunctionalReferenceID\[2\]: <FunctionalReferenceID> may appear only once/,
       );
+    });
+
+    it('keeps no document alive through the paths of its extension it remembers', async () => {
+      // V8 keeps a slice's whole string alive: a remembered path cut from a document would hold
+      // it. Each document here has a path of its own and 2 MB of comment.
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const xml = Buffer.from(format.encode(declaration)).toString('utf8');
+      const documents = 20;
+      // Text of a large document may live outside the heap (an external string): both are counted.
+      const held = () => {
+        const { heapUsed, external } = process.memoryUsage();
+        return heapUsed + external;
+      };
+      gc();
+      const before = held();
+      for (let i = 0; i < documents; i++) {
+        const document = xml
+          .replace('?>', `?><!--${'x'.repeat(2_000_000)}${i}-->`)
+          .replace(
+            '<gnc:Extension>',
+            `<gnc:Extension><gnc:Field path="declaration.goodsShipment.goodsItems[${1000 + i}].sequenceNumeric">1</gnc:Field>`,
+          );
+        invalid(() => format.decode(Buffer.from(document)), /skips items/);
+      }
+      // Memory outside the heap is given back after the collection, once the event loop turns.
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      gc();
+      const retained = held() - before;
+      // Held whole they would be 40 MB; a tenth of one is left for what else the decode keeps.
+      assert.ok(retained < 10_000_000, `${(retained / 1e6).toFixed(1)} MB still held after ${documents} documents`);
     });
 
     it('refuses an extension that contradicts a WCO element or names an unknown field', () => {
