@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sampleDeclaration, uniqueId } from '../../support/sample-declaration';
 import { temporaryDirectory } from '../../support/test-organizations';
 import { conformanceDir } from '../../support/conformance-dir';
+import { NODE_FLAGS } from '../../../node/src/cli/node-flags';
 
 /** Runs the built CLI as a user would (bin/gnc.js), with this test's Node. */
 function gnc(
@@ -210,6 +211,17 @@ describe('gnc (command line)', function () {
       assert.equal(health.status, 'ok');
       assert.equal(health.height, 3);
       assert.equal(await node.stop(), 0);
+    });
+
+    it("replaces itself, same pid, with a process started with node-flags.ts' V8 settings", async function () {
+      if (process.platform !== 'linux') this.skip();
+      // Without a semi-space size of the caller's (which would keep the process as started).
+      const node = await startNode({ ...process.env, NODE_OPTIONS: '' });
+      const commandLine = (await readFile(`/proc/${node.child.pid}/cmdline`, 'utf8')).split('\0');
+      assert.equal(await node.stop(), 0);
+      assert.ok(NODE_FLAGS.includes('--heap-growing-percent=400'), 'the heap growing factor is among the flags');
+      for (const flag of NODE_FLAGS) assert.ok(commandLine.includes(flag), `${flag} not in ${commandLine.join(' ')}`);
+      assert.ok(commandLine.indexOf(NODE_FLAGS[0]!) < commandLine.indexOf(bin), 'the flags are given to node, not gnc');
     });
 
     it("runs V8's worker threads at nice 19 (GNC_V8_WORKER_NICE to choose) and the event loop as started", async function () {
