@@ -8,9 +8,10 @@
  *   loop for 8-15 ms and its marking threads take ~100 ms of CPU from a 2-core machine, and the
  *   messages in flight then make the tail of the latency. With V8's own factor (~1.7 here) a node
  *   at 1,000 messages/s ran one every ~2 s, started by the old generation's growth; with 5 the
- *   next one comes from the external-memory trigger, every ~5 s. Resident memory did not grow
- *   (measured at rest, at 1,000/s and at full load): the Buffers the node churns, not the heap,
- *   decide its peak. The heap may grow to five times its live size before a full collection.
+ *   next one comes from the external-memory trigger, every ~5 s. Peak resident memory did not
+ *   grow (at 1,000/s and at full load): the Buffers the node churns, not the heap, decide it. At
+ *   rest it may be 1-2 MB higher (fewer full collections during start-up). The heap may grow to
+ *   five times its live size before a full collection.
  *
  * V8 sizes its heap when the process starts, so the flags cannot be set from inside: the process
  * replaces itself with one started with them.
